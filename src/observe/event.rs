@@ -1,0 +1,239 @@
+//! The event vocabulary every engine speaks: what the client did, one typed event at a time.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::ClientHelloInfo;
+use crate::wire::Alert;
+
+/// One thing that happened on a connection, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A TCP connection was accepted.
+    Accepted {
+        /// The client's address.
+        peer: SocketAddr,
+    },
+    /// The client's first ClientHello, parsed before any engine answered.
+    ClientHello(Box<ClientHelloInfo>),
+    /// The first flight was not a TLS ClientHello (plain HTTP, garbage, a timeout).
+    NotTls {
+        /// Why the first flight was rejected.
+        reason: String,
+    },
+    /// The server refused the ClientHello's SNI before any engine answered.
+    SniRejected {
+        /// The name the client sent, if any.
+        sni: Option<String>,
+    },
+    /// The handshake completed with these parameters.
+    Negotiated {
+        /// Protocol version, e.g. `TLS 1.3`.
+        version: String,
+        /// IANA cipher suite name.
+        cipher_suite: String,
+        /// ALPN protocol selected, if any.
+        alpn: Option<String>,
+        /// SNI the client sent, if any.
+        sni: Option<String>,
+    },
+    /// The client presented a certificate chain (subjects, leaf first).
+    ClientCertificate {
+        /// Subject distinguished names, leaf first.
+        subjects: Vec<String>,
+    },
+    /// The handshake completed without a client certificate.
+    NoClientCertificate,
+    /// The client rejected or ended something with an alert.
+    AlertReceived(Alert),
+    /// The server sent an alert.
+    AlertSent(Alert),
+    /// The handshake failed on the server side.
+    HandshakeFailed {
+        /// The engine's error message.
+        reason: String,
+    },
+    /// The HTTP request line the client sent after the handshake.
+    HttpRequest {
+        /// Request line, e.g. `GET / HTTP/1.1`.
+        line: String,
+    },
+    /// How the connection ended.
+    Closed {
+        /// The kind of ending.
+        how: CloseKind,
+    },
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseKind {
+    /// The client sent close_notify.
+    CloseNotify,
+    /// The client closed TCP without close_notify.
+    Eof,
+    /// The TCP connection was reset.
+    Reset,
+    /// A read or the handshake timed out.
+    Timeout,
+    /// A fatal alert (sent or received) ended it.
+    FatalAlert,
+    /// The server closed it (after its answer, or by policy).
+    ServerClosed,
+    /// Some other I/O error.
+    Error,
+}
+
+/// An event with its offset from the connection's start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimedEvent {
+    /// Milliseconds since the connection was accepted.
+    pub t_ms: u64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Everything observed on one connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Observation {
+    /// The scenario the connection was served by.
+    pub scenario: String,
+    /// Connection number within the server, from 1.
+    pub conn: u64,
+    /// Events in order.
+    pub events: Vec<TimedEvent>,
+    #[serde(skip)]
+    started: Option<Instant>,
+}
+
+impl Observation {
+    /// A fresh observation for connection `conn` of `scenario`.
+    pub fn new(scenario: impl Into<String>, conn: u64) -> Self {
+        Self {
+            scenario: scenario.into(),
+            conn,
+            events: Vec::new(),
+            started: Some(Instant::now()),
+        }
+    }
+
+    /// Record an event now.
+    pub fn push(&mut self, event: Event) {
+        let t_ms = self
+            .started
+            .map(|s| s.elapsed().as_millis() as u64)
+            .unwrap_or(0);
+        self.events.push(TimedEvent { t_ms, event });
+    }
+
+    /// The events without timestamps.
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().map(|e| &e.event)
+    }
+
+    /// The parsed ClientHello, if one arrived.
+    pub fn client_hello(&self) -> Option<&ClientHelloInfo> {
+        self.events().find_map(|e| match e {
+            Event::ClientHello(h) => Some(&**h),
+            _ => None,
+        })
+    }
+
+    /// Alerts the server sent.
+    pub fn alerts_sent(&self) -> Vec<Alert> {
+        self.events()
+            .filter_map(|e| match e {
+                Event::AlertSent(a) => Some(*a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Alerts the client sent.
+    pub fn alerts_received(&self) -> Vec<Alert> {
+        self.events()
+            .filter_map(|e| match e {
+                Event::AlertReceived(a) => Some(*a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Subjects of the client certificate chain, if one was presented.
+    pub fn client_certificate(&self) -> Option<&[String]> {
+        self.events().find_map(|e| match e {
+            Event::ClientCertificate { subjects } => Some(subjects.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// True once the handshake completed.
+    pub fn handshake_completed(&self) -> bool {
+        self.events().any(|e| matches!(e, Event::Negotiated { .. }))
+    }
+
+    /// The HTTP request line, if one arrived.
+    pub fn http_request(&self) -> Option<&str> {
+        self.events().find_map(|e| match e {
+            Event::HttpRequest { line } => Some(line.as_str()),
+            _ => None,
+        })
+    }
+
+    /// How the connection ended, if it has.
+    pub fn closed(&self) -> Option<CloseKind> {
+        self.events().find_map(|e| match e {
+            Event::Closed { how } => Some(*how),
+            _ => None,
+        })
+    }
+
+    /// One human line per connection, in the spirit of Exchange's TLS log (seed 002).
+    pub fn log_line(&self) -> String {
+        let sni = self
+            .client_hello()
+            .and_then(|h| h.sni.clone())
+            .map_or_else(|| "no SNI".to_string(), |s| format!("SNI={s}"));
+        let cert = match self.client_certificate() {
+            Some(s) => format!("client cert: {}", s.first().map_or("?", String::as_str)),
+            None => "client cert: none".to_string(),
+        };
+        let mut line = format!("[{} #{}] ", self.scenario, self.conn);
+        let negotiated = self.events().find_map(|e| match e {
+            Event::Negotiated {
+                version,
+                cipher_suite,
+                ..
+            } => Some((version, cipher_suite)),
+            _ => None,
+        });
+        if let Some((version, suite)) = negotiated {
+            line += &format!("{version} negotiation succeeded using {suite}, {sni}, {cert}");
+        } else {
+            line += &format!("handshake failed, {sni}");
+            for a in self.alerts_sent() {
+                line += &format!(", sent alert {a}");
+            }
+            for a in self.alerts_received() {
+                line += &format!(", received alert {a}");
+            }
+            for e in self.events() {
+                match e {
+                    Event::HandshakeFailed { reason } | Event::NotTls { reason } => {
+                        line += &format!(", {reason}")
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(req) = self.http_request() {
+            line += &format!(", request: {req}");
+        }
+        line
+    }
+}

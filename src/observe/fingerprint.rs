@@ -1,0 +1,1 @@
+//! STUB (helper C replaces): JA3 / JA4.

@@ -1,0 +1,182 @@
+//! The validated scenario model that engines read. The YAML shape lives in `load.rs`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::wire::AlertDescription;
+
+/// One quirky peer: how the server behaves and what it serves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    /// Unique name, e.g. `sni-required`.
+    pub name: String,
+    /// What the quirk is and what a correct client does.
+    pub description: String,
+    /// Which engine answers.
+    pub engine: EngineKind,
+    /// Handshake parameters.
+    pub tls: TlsConfig,
+    /// What happens after the handshake.
+    pub app: AppConfig,
+    /// Pinned port; `None` means ephemeral.
+    pub port: Option<u16>,
+    /// The file it was loaded from, if any.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+impl Scenario {
+    /// First line of the description, for `quirktls list`.
+    pub fn summary(&self) -> &str {
+        self.description.lines().next().unwrap_or("").trim()
+    }
+
+    /// The name clients should use (SNI and certificate check).
+    pub fn server_name(&self) -> &str {
+        &self.tls.server_name
+    }
+}
+
+/// The engine that plays the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// rustls: modern TLS 1.2/1.3 quirks.
+    Rustls,
+}
+
+/// A protocol version a scenario may enable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum TlsVersion {
+    /// TLS 1.0
+    #[serde(rename = "tls1.0")]
+    Tls10,
+    /// TLS 1.1
+    #[serde(rename = "tls1.1")]
+    Tls11,
+    /// TLS 1.2
+    #[serde(rename = "tls1.2")]
+    Tls12,
+    /// TLS 1.3
+    #[serde(rename = "tls1.3")]
+    Tls13,
+}
+
+impl fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Tls10 => "tls1.0",
+            Self::Tls11 => "tls1.1",
+            Self::Tls12 => "tls1.2",
+            Self::Tls13 => "tls1.3",
+        })
+    }
+}
+
+/// Handshake parameters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TlsConfig {
+    /// Enabled versions (never empty).
+    pub versions: Vec<TlsVersion>,
+    /// Allowed cipher suites by IANA name, in server preference order; empty = engine default.
+    pub cipher_suites: Vec<String>,
+    /// Allowed key-exchange groups (`x25519`, `secp256r1`, `secp384r1`, `x25519mlkem768`); empty = default.
+    pub groups: Vec<String>,
+    /// ALPN protocols the server accepts, in preference order; empty = no ALPN.
+    pub alpn: Vec<String>,
+    /// PKI entity whose key and certificate the server uses by default.
+    pub certificate: String,
+    /// PKI entities sent as the chain, in this order; `None` = leaf plus its issuers up to (not including) the root.
+    pub chain: Option<Vec<String>>,
+    /// The name clients should connect with (default: the leaf's first DNS SAN).
+    pub server_name: String,
+    /// SNI policy and per-name certificates.
+    pub sni: SniConfig,
+    /// Client certificate request.
+    pub client_auth: ClientAuth,
+}
+
+/// SNI handling.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SniConfig {
+    /// Whether a ClientHello without a known SNI is refused.
+    pub policy: SniPolicy,
+    /// Server name → PKI entity served for it; names not listed get `tls.certificate`.
+    pub certificates: BTreeMap<String, String>,
+}
+
+/// Whether SNI is required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SniPolicy {
+    /// Any SNI or none is served.
+    Optional,
+    /// No SNI, or a name that is neither `server_name` nor in `certificates`: fatal unrecognized_name (112).
+    Required,
+}
+
+/// Client certificate request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientAuth {
+    /// none / optional / required.
+    pub mode: ClientAuthMode,
+    /// CA entities that verify client certificates.
+    pub trust: Vec<String>,
+    /// CA entities named in CertificateRequest; empty = an empty list (TLS 1.2) or no
+    /// certificate_authorities extension (TLS 1.3, which cannot express an empty list).
+    pub ca_names: Vec<String>,
+    /// Alert sent when a client certificate is rejected; `None` = the engine's natural choice.
+    #[serde(serialize_with = "ser_opt_alert")]
+    pub reject_alert: Option<AlertDescription>,
+    /// PKI entity suggested to clients as their identity (`serve --json`).
+    pub client_identity: String,
+}
+
+fn ser_opt_alert<S: serde::Serializer>(
+    a: &Option<AlertDescription>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.serialize_some(&a.0),
+        None => s.serialize_none(),
+    }
+}
+
+/// Client certificate mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuthMode {
+    /// No CertificateRequest.
+    None,
+    /// CertificateRequest; an empty Certificate is accepted.
+    Optional,
+    /// CertificateRequest; no certificate is a fatal error.
+    Required,
+}
+
+/// After-handshake behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppConfig {
+    /// http / echo / none.
+    pub mode: AppMode,
+    /// HTTP status code.
+    pub status: u16,
+    /// HTTP body template; `{version}`, `{cipher_suite}`, `{sni}`, `{alpn}`,
+    /// `{client_cert_subject}`, `{scenario}` are replaced with observed facts.
+    pub body: String,
+}
+
+/// What the server does after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppMode {
+    /// Read one HTTP/1.1 request, answer, close with close_notify.
+    Http,
+    /// Echo every byte back until the client closes.
+    Echo,
+    /// Close with close_notify right after the handshake.
+    None,
+}
