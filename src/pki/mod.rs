@@ -30,7 +30,7 @@ impl PkiSpec {
 }
 
 /// Generated material for one entity.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Material {
     /// entity name
     pub name: String,
