@@ -1,22 +1,433 @@
-//! STUB (helper C replaces).
+//! The first flight: TLS records read until the ClientHello is complete, bounded in
+//! size and time, keeping the exact bytes so an engine can replay them.
+
 use std::time::Duration;
-use tokio::io::AsyncRead;
-use super::ClientHelloInfo;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::time::{timeout_at, Instant};
+
+use super::{parse_client_hello, ClientHelloError, ClientHelloInfo};
+use crate::wire::{
+    Codec, ContentType, DecodeError, HandshakeHeader, HandshakeType, ProtocolVersion, Reader,
+    RecordHeader,
+};
+
 /// Bounds on reading the first flight.
-#[derive(Debug, Clone, Copy)]
-pub struct FirstFlightLimits { /// max bytes
- pub max_bytes: usize, /// timeout
- pub timeout: Duration }
-impl Default for FirstFlightLimits { fn default() -> Self { Self { max_bytes: 1 << 16, timeout: Duration::from_secs(10) } } }
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstFlightLimits {
+    /// Most bytes read before giving up (default 64 KiB).
+    pub max_bytes: usize,
+    /// Time allowed for the whole first flight (default 10 s).
+    pub timeout: Duration,
+}
+
+impl Default for FirstFlightLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 * 1024,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// The raw bytes read (to be replayed to the engine) and the parsed hello.
-#[derive(Debug, Clone)]
-pub struct FirstFlight { /// raw bytes exactly as read
- pub bytes: Vec<u8>, /// parsed
- pub hello: ClientHelloInfo }
-/// First-flight error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstFlight {
+    /// Every byte read, exactly as received: whole records, ending with the record
+    /// that completes the ClientHello.
+    pub bytes: Vec<u8>,
+    /// The parsed ClientHello, with `record_version` set.
+    pub hello: ClientHelloInfo,
+}
+
+/// Why the first flight is not a usable ClientHello.
 #[derive(Debug, thiserror::Error)]
-pub enum FirstFlightError { /// timeout
- #[error("timed out")] Timeout, /// io
- #[error("io: {0}")] Io(#[from] std::io::Error) }
-/// Read the first flight.
-pub async fn read_first_flight<R: AsyncRead + Unpin>(r: &mut R, limits: FirstFlightLimits) -> Result<FirstFlight, FirstFlightError> { let _ = (r, limits); Err(FirstFlightError::Timeout) }
+pub enum FirstFlightError {
+    /// No complete ClientHello within [`FirstFlightLimits::timeout`].
+    #[error("timed out waiting for the ClientHello (is the client waiting for the server to speak first?)")]
+    Timeout,
+    /// The client closed the connection first.
+    #[error(
+        "connection closed after {received} byte(s), before the ClientHello was complete \
+         (the client gave up, or only probed the port)"
+    )]
+    Eof {
+        /// Bytes received before the close.
+        received: usize,
+    },
+    /// The bytes are not TLS at all.
+    #[error("not TLS: first bytes \"{preview}\" ({hint})")]
+    NotTls {
+        /// The first bytes, escaped.
+        preview: String,
+        /// A guess at what the client is doing.
+        hint: &'static str,
+    },
+    /// An SSL 2.0-format ClientHello (the compatibility hello of old clients).
+    #[error(
+        "SSLv2-format ClientHello offering {version}: the client still sends the SSL 2.0 \
+         hello (e.g. Java's SSLv2Hello); disable it so the client sends a TLS record"
+    )]
+    Sslv2Hello {
+        /// Highest version the hello offers.
+        version: ProtocolVersion,
+    },
+    /// A TLS record other than handshake before the ClientHello was complete.
+    #[error("{content_type} record before the ClientHello was complete (a client must open with handshake records)")]
+    UnexpectedRecord {
+        /// The record's content type.
+        content_type: ContentType,
+    },
+    /// A record longer than TLS allows for plaintext.
+    #[error("record of {length} bytes exceeds the 16384-byte plaintext limit (RFC 8446 §5.1, record_overflow)")]
+    RecordTooLarge {
+        /// The record's declared length.
+        length: usize,
+    },
+    /// [`FirstFlightLimits::max_bytes`] would be exceeded.
+    #[error(
+        "first flight exceeds {limit} bytes without a complete ClientHello \
+         (raise FirstFlightLimits::max_bytes for clients with huge hellos)"
+    )]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The handshake message is not a valid ClientHello.
+    #[error(transparent)]
+    Hello(#[from] ClientHelloError),
+    /// Reading from the connection failed.
+    #[error("reading the first flight: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Escaped bytes shown for input that is not TLS.
+const PREVIEW_LEN: usize = 48;
+/// How long to wait for more preview bytes once the input is known not to be TLS.
+const PREVIEW_GRACE: Duration = Duration::from_millis(50);
+
+/// Read TLS records from `reader` until the ClientHello is complete, within `limits`.
+/// Reads never go past the record that completes the hello, so bytes the client sent
+/// after it stay unread in `reader`.
+pub async fn read_first_flight<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    limits: FirstFlightLimits,
+) -> Result<FirstFlight, FirstFlightError> {
+    let deadline = Instant::now() + limits.timeout;
+    let mut bytes = Vec::new();
+    let mut previewed = false;
+    loop {
+        match scan(&bytes) {
+            Ok(Scan::Done(hello, used)) => {
+                // Reads stop at record boundaries, so the scan used every byte read.
+                debug_assert_eq!(used, bytes.len());
+                return Ok(FirstFlight {
+                    bytes,
+                    hello: *hello,
+                });
+            }
+            Ok(Scan::Need(need)) => {
+                if bytes.len() + need > limits.max_bytes {
+                    return Err(FirstFlightError::TooLarge {
+                        limit: limits.max_bytes,
+                    });
+                }
+                read_at_most(reader, &mut bytes, need, deadline).await?;
+            }
+            Err(FirstFlightError::NotTls { .. }) if !previewed => {
+                // The connection is rejected either way; a few more bytes, if already
+                // on their way, make the preview readable. Failing to get them is fine.
+                previewed = true;
+                let grace = deadline.min(Instant::now() + PREVIEW_GRACE);
+                let want = PREVIEW_LEN.saturating_sub(bytes.len());
+                let _ = read_at_most(reader, &mut bytes, want, grace).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Append what one read returns, at most `max` bytes; EOF and the deadline are errors.
+async fn read_at_most<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    bytes: &mut Vec<u8>,
+    max: usize,
+    deadline: Instant,
+) -> Result<(), FirstFlightError> {
+    let received = bytes.len();
+    match timeout_at(deadline, (&mut *reader).take(max as u64).read_buf(bytes)).await {
+        Err(_elapsed) => Err(FirstFlightError::Timeout),
+        Ok(Err(e)) => Err(e.into()),
+        Ok(Ok(0)) => Err(FirstFlightError::Eof { received }),
+        Ok(Ok(_)) => Ok(()),
+    }
+}
+
+/// The synchronous core of [`read_first_flight`]: `Ok(None)` means the bytes so far
+/// are a valid beginning but the ClientHello is not complete yet. On success, also
+/// returns how many bytes the records up to the end of the hello take (never more
+/// than `bytes.len()`); anything after them is not looked at.
+pub fn parse_first_flight(
+    bytes: &[u8],
+) -> Result<Option<(ClientHelloInfo, usize)>, FirstFlightError> {
+    Ok(match scan(bytes)? {
+        Scan::Done(hello, used) => Some((*hello, used)),
+        Scan::Need(_) => None,
+    })
+}
+
+/// How far the bytes so far get.
+enum Scan {
+    /// The hello and the length of the records that carry it.
+    Done(Box<ClientHelloInfo>, usize),
+    /// At least this many more bytes are needed, none of them past the current
+    /// record (the async reader relies on that not to over-read).
+    Need(usize),
+}
+
+fn scan(bytes: &[u8]) -> Result<Scan, FirstFlightError> {
+    check_start(bytes)?;
+    let mut r = Reader::new(bytes);
+    let mut handshake = Vec::new();
+    let mut record_version = None;
+    loop {
+        // Whole header at once, so a short read asks for all of its missing bytes.
+        let header = match r
+            .take(RecordHeader::LEN, RecordHeader::WHAT)
+            .and_then(RecordHeader::from_bytes)
+        {
+            Ok(header) => header,
+            Err(e) => return need_more(e),
+        };
+        if header.content_type != ContentType::HANDSHAKE {
+            return Err(FirstFlightError::UnexpectedRecord {
+                content_type: header.content_type,
+            });
+        }
+        let length = usize::from(header.length);
+        if length > RecordHeader::MAX_PLAINTEXT {
+            return Err(FirstFlightError::RecordTooLarge { length });
+        }
+        let fragment = match r.take(length, "record") {
+            Ok(fragment) => fragment,
+            Err(e) => return need_more(e),
+        };
+        record_version.get_or_insert(header.version);
+        handshake.extend_from_slice(fragment);
+
+        // Say "not a ClientHello" as soon as the type byte is known.
+        if let Some(&typ) = handshake.first() {
+            let got = HandshakeType(typ);
+            if got != HandshakeType::CLIENT_HELLO {
+                return Err(ClientHelloError::NotClientHello { got }.into());
+            }
+        }
+        let mut message = Reader::new(&handshake);
+        let complete = HandshakeHeader::read(&mut message)
+            .is_ok_and(|h| message.remaining().len() >= h.length as usize);
+        if complete {
+            let mut hello = parse_client_hello(&handshake)?;
+            hello.record_version = record_version;
+            return Ok(Scan::Done(
+                Box::new(hello),
+                bytes.len() - r.remaining().len(),
+            ));
+        }
+    }
+}
+
+/// Headers and fragments can only fail to decode by running out of bytes.
+fn need_more(e: DecodeError) -> Result<Scan, FirstFlightError> {
+    match e {
+        DecodeError::Truncated { needed, .. } => Ok(Scan::Need(needed)),
+        other => Err(ClientHelloError::from(other).into()),
+    }
+}
+
+/// Reject, from its first bytes, input that cannot be a TLS ClientHello.
+fn check_start(bytes: &[u8]) -> Result<(), FirstFlightError> {
+    match *bytes {
+        // Undecided yet (nothing, or a lone content type), or a handshake record with
+        // the SSL 3.0 / TLS major version.
+        [] | [0x16] | [0x16, 0x03, ..] | [0x14..=0x18] => Ok(()),
+        [t @ 0x14..=0x18, 0x03, ..] => Err(FirstFlightError::UnexpectedRecord {
+            content_type: ContentType(t),
+        }),
+        // SSLv2 record: 2-byte header with the top bit set, then CLIENT-HELLO (1)
+        // and the offered version (0x0002 or 0x03xx).
+        [b0, _, 0x01, major @ (0x00 | 0x03), minor, ..] if b0 & 0x80 != 0 => {
+            Err(FirstFlightError::Sslv2Hello {
+                version: ProtocolVersion(u16::from_be_bytes([major, minor])),
+            })
+        }
+        // Could still turn out to be an SSLv2 hello.
+        [b0, ..] if b0 & 0x80 != 0 && bytes.len() < 5 => Ok(()),
+        _ => Err(not_tls(bytes)),
+    }
+}
+
+/// [`FirstFlightError::NotTls`] with an escaped preview and a guess at the protocol.
+fn not_tls(bytes: &[u8]) -> FirstFlightError {
+    const HTTP: [&[u8]; 10] = [
+        b"GET ",
+        b"POST ",
+        b"HEAD ",
+        b"PUT ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"CONNECT ",
+        b"PATCH ",
+        b"TRACE ",
+        b"PRI * HTTP/2",
+    ];
+    let hint = if HTTP.iter().any(|method| bytes.starts_with(method)) {
+        "looks like plain HTTP: is the client using http:// against this TLS port?"
+    } else {
+        "a TLS client starts with a handshake record, 0x16 0x03; is it speaking another protocol?"
+    };
+    FirstFlightError::NotTls {
+        preview: bytes
+            .get(..PREVIEW_LEN)
+            .unwrap_or(bytes)
+            .escape_ascii()
+            .to_string(),
+        hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::client_hello::build::{alpn, client_hello, sni};
+
+    /// `handshake` split into handshake records at `cuts`.
+    fn records(handshake: &[u8], cuts: &[usize]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for &end in cuts.iter().chain([&handshake.len()]) {
+            let fragment = &handshake[start..end];
+            out.extend([22, 3, 1]);
+            out.extend((fragment.len() as u16).to_be_bytes());
+            out.extend(fragment);
+            start = end;
+        }
+        out
+    }
+
+    fn hello() -> Vec<u8> {
+        client_hello(
+            0x0303,
+            &[0x1301],
+            &[(0, sni("a.test")), (16, alpn(&[b"h2"]))],
+        )
+    }
+
+    #[test]
+    fn one_record_hello() {
+        let bytes = records(&hello(), &[]);
+        let (info, used) = parse_first_flight(&bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len());
+        assert_eq!(info.record_version, Some(ProtocolVersion::TLS10));
+        assert_eq!(info.sni.as_deref(), Some("a.test"));
+        for cut in 0..bytes.len() {
+            assert!(
+                parse_first_flight(&bytes[..cut]).unwrap().is_none(),
+                "prefix {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn fragmented_hello_stops_at_the_completing_record() {
+        let hs = hello();
+        let mut bytes = records(&hs, &[1, 3, 10]);
+        let total = bytes.len();
+        bytes.extend([23, 3, 3, 0, 1, 0]); // application data after the hello
+        let (info, used) = parse_first_flight(&bytes).unwrap().unwrap();
+        assert_eq!(used, total);
+        assert_eq!(info.alpn, ["h2"]);
+    }
+
+    #[test]
+    fn need_never_crosses_a_record_boundary() {
+        let bytes = records(&hello(), &[10]);
+        assert!(matches!(scan(&bytes[..0]), Ok(Scan::Need(5))));
+        assert!(matches!(scan(&bytes[..3]), Ok(Scan::Need(2))));
+        assert!(matches!(scan(&bytes[..5]), Ok(Scan::Need(10))));
+        assert!(matches!(scan(&bytes[..15]), Ok(Scan::Need(5))));
+    }
+
+    #[test]
+    fn plain_http_is_recognised() {
+        let err = parse_first_flight(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(r#"not TLS: first bytes "GET / HTTP/1.1\r\nHost: x\r\n\r\n""#),
+            "{msg}"
+        );
+        assert!(msg.contains("plain HTTP"), "{msg}");
+        let err = parse_first_flight(b"SSH-2.0-OpenSSH_9.6\r\n").unwrap_err();
+        assert!(err.to_string().contains("another protocol"), "{err}");
+    }
+
+    #[test]
+    fn sslv2_hello_is_reported_with_its_version() {
+        let v2 = [0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15];
+        assert!(matches!(
+            parse_first_flight(&v2),
+            Err(FirstFlightError::Sslv2Hello {
+                version: ProtocolVersion::TLS10
+            })
+        ));
+        assert!(parse_first_flight(&v2[..4]).unwrap().is_none());
+    }
+
+    #[test]
+    fn other_records_and_messages_are_typed_errors() {
+        let alert = [21, 3, 3, 0, 2, 2, 40];
+        assert!(matches!(
+            parse_first_flight(&alert),
+            Err(FirstFlightError::UnexpectedRecord {
+                content_type: ContentType::ALERT
+            })
+        ));
+        let mut interleaved = records(&hello(), &[8]);
+        interleaved.splice(13..13, alert);
+        assert!(matches!(
+            parse_first_flight(&interleaved),
+            Err(FirstFlightError::UnexpectedRecord { .. })
+        ));
+        let huge = [22, 3, 1, 0x40, 0x01];
+        assert!(matches!(
+            parse_first_flight(&huge),
+            Err(FirstFlightError::RecordTooLarge { length: 16385 })
+        ));
+        let server_hello = [22, 3, 3, 0, 1, 2];
+        assert!(matches!(
+            parse_first_flight(&server_hello),
+            Err(FirstFlightError::Hello(ClientHelloError::NotClientHello {
+                got: HandshakeType::SERVER_HELLO
+            }))
+        ));
+    }
+
+    /// OpenSSL 3.0 `s_client`, checked against tests/ja_fingerprint.py (written from
+    /// the JA3 and JA4 specs); see that script for how the capture was made.
+    #[test]
+    fn openssl_s_client_capture_matches_the_reference_script() {
+        let bytes = include_bytes!("../../tests/data/openssl-3.0-client-hello.bin");
+        let (info, used) = parse_first_flight(bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len());
+        assert_eq!(info.sni.as_deref(), Some("example.test"));
+        assert_eq!(info.alpn, ["h2", "http/1.1"]);
+        assert!(info.scsv && !info.fallback_scsv && info.extended_master_secret);
+        assert_eq!(
+            info.ja3,
+            "771,4866-4867-4865-49196-49200-159-52393-52392-52394-49195-49199-158-49188-49192-107-\
+             49187-49191-103-49162-49172-57-49161-49171-51-157-156-61-60-53-47-255,\
+             0-11-10-35-16-22-23-13-43-45-51,29-23-30-25-24-256-257-258-259-260,0-1-2"
+        );
+        assert_eq!(info.ja3_hash, "5a1edc7f170af1014fc65c994878e63c");
+        assert_eq!(info.ja4, "t13d3111h2_e8f1e7e78f70_1f22a2ca17c4");
+    }
+}

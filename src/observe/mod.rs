@@ -2,9 +2,11 @@
 
 mod client_hello;
 mod event;
-mod first_flight;
 mod fingerprint;
+mod first_flight;
 
-pub use client_hello::{parse_client_hello, ClientHelloInfo, ClientHelloError};
+pub use client_hello::{parse_client_hello, ClientHelloError, ClientHelloInfo};
 pub use event::{CloseKind, Event, Observation, TimedEvent};
-pub use first_flight::{read_first_flight, FirstFlight, FirstFlightError, FirstFlightLimits};
+pub use first_flight::{
+    parse_first_flight, read_first_flight, FirstFlight, FirstFlightError, FirstFlightLimits,
+};

@@ -1,71 +1,92 @@
-//! STUB (helper B replaces the bodies; the public signatures are the contract).
+//! The test PKI: `certs/pki.yaml` → keys, certificates, chains and keystores on disk.
+//!
+//! [`PkiSpec`] is the validated spec; [`Pki::ensure`] makes the material under an
+//! output directory, reusing whatever a previous run left that still matches:
+//!
+//! ```text
+//! out_dir/NAME/key.pem      PKCS#8, mode 0600
+//! out_dir/NAME/cert.pem
+//! out_dir/NAME/chain.pem    cert + intermediates (no root)
+//! out_dir/NAME/NAME.p12     key + chain incl. root, alias NAME, password P12_PASSWORD
+//! out_dir/ca-bundle.pem     every trusted root
+//! out_dir/truststore.p12    every trusted root as a Java trustedCertEntry
+//! out_dir/manifest.json     what was generated from which spec, and when
+//! ```
+
+mod cache;
+mod error;
+mod export;
+mod generate;
+mod issue;
+mod key;
+mod material;
+mod spec;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+
+use rustls::pki_types::CertificateDer;
+
+pub use error::PkiError;
+pub use material::Material;
+pub use spec::PkiSpec;
 
 /// Password of every generated PKCS#12 file.
 pub const P12_PASSWORD: &str = "changeit";
 
-/// PKI error.
-#[derive(Debug, thiserror::Error)]
-pub enum PkiError {
-    /// unknown entity
-    #[error("unknown pki entity `{0}`")]
-    UnknownEntity(String),
+/// The spec shipped with the crate: `certs/pki.yaml`.
+pub fn default_spec_path() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/certs/pki.yaml"))
 }
 
-/// The parsed, validated `certs/pki.yaml`.
-#[derive(Debug, Clone)]
-pub struct PkiSpec;
-impl PkiSpec {
-    /// Load and validate a spec file.
-    pub fn load(path: &Path) -> Result<Self, PkiError> { let _ = path; Ok(Self) }
-    /// Whether an entity of that name exists.
-    pub fn contains(&self, name: &str) -> bool { let _ = name; true }
-    /// Whether the entity is a CA.
-    pub fn is_ca(&self, name: &str) -> bool { let _ = name; false }
-    /// DNS SANs of the entity, in spec order.
-    pub fn dns_names(&self, name: &str) -> Vec<String> { let _ = name; vec![] }
-    /// Entity names in spec order.
-    pub fn names(&self) -> Vec<String> { vec![] }
-}
-
-/// Generated material for one entity.
-#[derive(Debug)]
-pub struct Material {
-    /// entity name
-    pub name: String,
-    /// certificate
-    pub cert: CertificateDer<'static>,
-    /// PKCS#8 private key
-    pub key: PrivatePkcs8KeyDer<'static>,
-    /// issuers from the direct issuer up to, not including, the self-signed root
-    pub intermediates: Vec<CertificateDer<'static>>,
-    /// the self-signed root at the top of the chain (the entity itself when it is a root)
-    pub root: CertificateDer<'static>,
-    /// DER of the subject Name (for CertificateRequest CA hints)
-    pub subject_der: Vec<u8>,
-    /// subject as a readable string (RFC 4514)
-    pub subject: String,
-    /// key.pem (0600)
-    pub key_pem: PathBuf,
-    /// cert.pem
-    pub cert_pem: PathBuf,
-    /// chain.pem: cert then intermediates
-    pub chain_pem: PathBuf,
-    /// PKCS#12 keystore (key + chain), for leaves
-    pub p12: PathBuf,
+/// Where generated material goes by default: `certs/generated` (ignored by git).
+pub fn default_out_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/certs/generated"))
 }
 
 /// A generated PKI on disk.
 #[derive(Debug)]
-pub struct Pki;
+pub struct Pki {
+    out_dir: PathBuf,
+    materials: HashMap<String, Material>,
+    roots: Vec<CertificateDer<'static>>,
+}
+
 impl Pki {
     /// Generate what is missing or stale under `out_dir`; reuse the rest.
-    pub fn ensure(spec: &PkiSpec, out_dir: &Path) -> Result<Self, PkiError> { let _ = (spec, out_dir); Ok(Self) }
+    ///
+    /// An entity is re-issued when its spec or an issuer's changed, its files are
+    /// missing or altered, or it has relative validity and was issued over 12 hours
+    /// ago; its key is kept unless the key type changed. Concurrent calls on the same
+    /// directory (threads or processes) are serialised by a lock file.
+    pub fn ensure(spec: &PkiSpec, out_dir: &Path) -> Result<Self, PkiError> {
+        let (materials, roots) = generate::ensure(spec, out_dir)?;
+        Ok(Self {
+            out_dir: out_dir.to_owned(),
+            materials,
+            roots,
+        })
+    }
+
     /// Material of one entity.
-    pub fn entity(&self, name: &str) -> Result<&Material, PkiError> { Err(PkiError::UnknownEntity(name.into())) }
+    pub fn entity(&self, name: &str) -> Result<&Material, PkiError> {
+        self.materials
+            .get(name)
+            .ok_or_else(|| PkiError::UnknownEntity(name.into()))
+    }
+
     /// PEM bundle of every root CA.
-    pub fn ca_bundle(&self) -> PathBuf { PathBuf::new() }
+    pub fn ca_bundle(&self) -> PathBuf {
+        self.out_dir.join(generate::CA_BUNDLE)
+    }
+
     /// PKCS#12 truststore with every root CA as a trusted-cert entry.
-    pub fn truststore(&self) -> PathBuf { PathBuf::new() }
+    pub fn truststore(&self) -> PathBuf {
+        self.out_dir.join(generate::TRUSTSTORE)
+    }
+
+    /// The trusted roots (those in [`ca_bundle`](Self::ca_bundle)), in spec order.
+    pub fn roots(&self) -> &[CertificateDer<'static>] {
+        &self.roots
+    }
 }

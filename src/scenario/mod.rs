@@ -1,10 +1,16 @@
 //! Scenario files: the YAML model, loading with file:line:column errors, the JSON Schema.
 
+mod caps;
+mod error;
 mod load;
 mod model;
+mod raw;
+mod validate;
 
-pub use load::{builtin_dir, load_file, load_paths, load_str, ScenarioError};
+pub use error::ScenarioError;
+pub use load::{builtin_dir, load_file, load_paths, load_str};
 pub use model::{
     AppConfig, AppMode, ClientAuth, ClientAuthMode, EngineKind, Scenario, SniConfig, SniPolicy,
     TlsConfig, TlsVersion,
 };
+pub use raw::json_schema;

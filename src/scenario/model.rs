@@ -1,10 +1,13 @@
-//! The validated scenario model that engines read. The YAML shape lives in `load.rs`.
+//! The validated scenario model that engines read. The YAML shape lives in `raw.rs`;
+//! the closed-set enums here are shared with it, so they also deserialize and describe
+//! themselves in the JSON Schema.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::wire::AlertDescription;
 
@@ -41,7 +44,7 @@ impl Scenario {
 }
 
 /// The engine that plays the scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     /// rustls: modern TLS 1.2/1.3 quirks.
@@ -49,7 +52,9 @@ pub enum EngineKind {
 }
 
 /// A protocol version a scenario may enable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum TlsVersion {
     /// TLS 1.0
     #[serde(rename = "tls1.0")]
@@ -109,10 +114,11 @@ pub struct SniConfig {
 }
 
 /// Whether SNI is required.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SniPolicy {
     /// Any SNI or none is served.
+    #[default]
     Optional,
     /// No SNI, or a name that is neither `server_name` nor in `certificates`: fatal unrecognized_name (112).
     Required,
@@ -146,10 +152,11 @@ fn ser_opt_alert<S: serde::Serializer>(
 }
 
 /// Client certificate mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientAuthMode {
     /// No CertificateRequest.
+    #[default]
     None,
     /// CertificateRequest; an empty Certificate is accepted.
     Optional,
@@ -170,10 +177,11 @@ pub struct AppConfig {
 }
 
 /// What the server does after the handshake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AppMode {
     /// Read one HTTP/1.1 request, answer, close with close_notify.
+    #[default]
     Http,
     /// Echo every byte back until the client closes.
     Echo,

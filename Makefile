@@ -1,0 +1,35 @@
+# quirktls: the two commands a new user needs are `make demo` and `make test`.
+CARGO ?= cargo
+
+.PHONY: all build demo test bench lint deps pki
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+## Serve every built-in scenario on 127.0.0.1 until Ctrl-C (prints a table of addresses).
+demo: build
+	./target/release/quirktls serve scenarios/
+
+## Generate (or reuse) the test PKI under certs/generated/.
+pki:
+	$(CARGO) run --release -- pki generate
+
+## Every test: unit, integration (real clients on 127.0.0.1), property tests, doc tests.
+test: deps
+	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+
+## Benchmarks: handshakes/s vs bare tokio-rustls, and time to every scenario ready.
+bench: deps build
+	$(CARGO) bench --bench handshake
+	$(CARGO) bench --bench startup
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+## Client programs the tests point at the server. Installs only what is missing.
+deps:
+	@bash .ci/deps

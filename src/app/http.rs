@@ -1,0 +1,115 @@
+//! A one-request HTTP/1.1 responder whose body can quote what the server observed.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{ended_by, AppLimits};
+use crate::engine::Session;
+use crate::observe::{CloseKind, Event, Observation};
+use crate::scenario::AppConfig;
+
+/// Read one request head, answer with the configured status and body. `Some` when the
+/// client ended the connection before an answer could be sent.
+pub(super) async fn respond(
+    session: &mut Box<dyn Session>,
+    app: &AppConfig,
+    obs: &mut Observation,
+    limits: AppLimits,
+) -> Option<CloseKind> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        if head.len() > limits.max_request {
+            // Oversized head: stop reading and answer nothing.
+            return Some(CloseKind::ServerClosed);
+        }
+        match tokio::time::timeout(limits.read_timeout, session.read(&mut buf)).await {
+            Err(_) => return Some(CloseKind::Timeout),
+            Ok(Ok(0)) => return Some(CloseKind::CloseNotify),
+            Ok(Ok(n)) => head.extend_from_slice(&buf[..n]),
+            Ok(Err(e)) => return Some(ended_by(&e, obs)),
+        }
+    }
+    let line = head
+        .split(|&b| b == b'\n')
+        .next()
+        .map(|l| String::from_utf8_lossy(l).trim_end().to_string())
+        .unwrap_or_default();
+    obs.push(Event::HttpRequest { line });
+    let body = render(&app.body, obs);
+    let response = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nServer: quirktls\r\n\r\n{}",
+        app.status,
+        reason(app.status),
+        body.len(),
+        body
+    );
+    match session.write_all(response.as_bytes()).await {
+        Ok(()) => None,
+        Err(e) => Some(ended_by(&e, obs)),
+    }
+}
+
+/// Fill `{placeholders}` in the body template with observed facts.
+pub(crate) fn render(template: &str, obs: &Observation) -> String {
+    let (mut version, mut suite, mut alpn, mut sni) = (String::new(), String::new(), String::new(), String::new());
+    let mut subject = "none".to_string();
+    for event in obs.events() {
+        match event {
+            Event::Negotiated { version: v, cipher_suite, alpn: a, sni: s } => {
+                version = v.clone();
+                suite = cipher_suite.clone();
+                alpn = a.clone().unwrap_or_default();
+                sni = s.clone().unwrap_or_default();
+            }
+            Event::ClientCertificate { subjects } => {
+                subject = subjects.first().cloned().unwrap_or_default();
+            }
+            _ => {}
+        }
+    }
+    template
+        .replace("{scenario}", &obs.scenario)
+        .replace("{version}", &version)
+        .replace("{cipher_suite}", &suite)
+        .replace("{alpn}", &alpn)
+        .replace("{sni}", &sni)
+        .replace("{client_cert_subject}", &subject)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        421 => "Misdirected Request",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_fills_observed_facts() {
+        let mut obs = Observation::new("demo", 1);
+        obs.push(Event::Negotiated {
+            version: "TLS 1.3".into(),
+            cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
+            alpn: Some("http/1.1".into()),
+            sni: Some("server.quirktls.test".into()),
+        });
+        let out = render("{scenario} {version} {cipher_suite} {alpn} {sni} {client_cert_subject}", &obs);
+        assert_eq!(
+            out,
+            "demo TLS 1.3 TLS_AES_128_GCM_SHA256 http/1.1 server.quirktls.test none"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! `serve`: every scenario on its own port until Ctrl-C.
+
+use std::fs::File;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use quirktls::pki::{Pki, PkiSpec, P12_PASSWORD};
+use quirktls::scenario::{self, ClientAuthMode};
+use quirktls::server::{EventSink, ScenarioServer, ServerOptions};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Scenario files, directories or built-in names (default: every built-in scenario).
+    paths: Vec<PathBuf>,
+    /// Print one JSON ready line per scenario instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Write every connection's events as JSON lines to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE|-")]
+    events: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Allow --bind to a non-loopback address (this server is deliberately insecure).
+    #[arg(long)]
+    allow_non_loopback: bool,
+    /// Do not print the per-connection log line on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<ExitCode> {
+    if !args.bind.is_loopback() {
+        if !args.allow_non_loopback {
+            bail!(
+                "--bind {} is not a loopback address (hint: add --allow-non-loopback if you really want this deliberately insecure server reachable from elsewhere)",
+                args.bind
+            );
+        }
+        eprintln!("warning: listening on {}: every scenario here is deliberately insecure", args.bind);
+    }
+    let spec = PkiSpec::load(spec_path)?;
+    let paths = if args.paths.is_empty() {
+        vec![scenario::builtin_dir()]
+    } else {
+        args.paths.clone()
+    };
+    let scenarios = scenario::load_paths(&paths, &spec)?;
+    if scenarios.is_empty() {
+        bail!("no scenarios found in {:?} (hint: pass scenario files or directories)", paths);
+    }
+    let pki = Pki::ensure(&spec, certs_dir)?;
+    let events: Option<EventSink> = match args.events.as_deref() {
+        None => None,
+        Some("-") => Some(Arc::new(Mutex::new(Box::new(std::io::stdout())))),
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("cannot create --events file {path}"))?;
+            Some(Arc::new(Mutex::new(Box::new(file))))
+        }
+    };
+    let options = ServerOptions {
+        bind: args.bind,
+        log: !args.quiet,
+        events,
+        ..ServerOptions::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let mut servers = Vec::new();
+        for s in scenarios {
+            servers.push(ScenarioServer::start(s, &pki, &options).await?);
+        }
+        announce(&servers, &pki, args.json)?;
+        tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let ca = pki.ca_bundle();
+    if !json {
+        let width = servers.iter().map(|s| s.scenario().name.len()).max().unwrap_or(8);
+        writeln!(out, "{:width$}  {:21}  {:22}  CA file", "scenario", "address", "server name")?;
+    }
+    for server in servers {
+        let s = server.scenario();
+        let addr = server.addr();
+        if json {
+            let mut line = serde_json::json!({
+                "event": "ready",
+                "scenario": s.name,
+                "engine": s.engine,
+                "addr": addr.to_string(),
+                "host": addr.ip().to_string(),
+                "port": addr.port(),
+                "server_name": s.server_name(),
+                "url": format!("https://{}:{}/", s.server_name(), addr.port()),
+                "ca_file": ca,
+                "truststore": pki.truststore(),
+                "truststore_password": P12_PASSWORD,
+                "client_auth": s.tls.client_auth.mode,
+            });
+            if s.tls.client_auth.mode != ClientAuthMode::None {
+                let id = pki.entity(&s.tls.client_auth.client_identity)?;
+                line["client_cert"] = serde_json::json!(id.chain_pem);
+                line["client_key"] = serde_json::json!(id.key_pem);
+                line["client_p12"] = serde_json::json!(id.p12);
+                line["client_p12_password"] = serde_json::json!(P12_PASSWORD);
+            }
+            writeln!(out, "{line}")?;
+        } else {
+            let width = servers.iter().map(|s| s.scenario().name.len()).max().unwrap_or(8);
+            writeln!(out, "{:width$}  {:21}  {:22}  {}", s.name, addr.to_string(), s.server_name(), ca.display())?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The transport an engine sees: the first flight replayed ahead of the socket, and a tap
+//! that spots the plaintext alerts the engine writes (they are the ground truth for
+//! `AlertSent`; encrypted ones the engine reports from its error).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::wire::Alert;
+
+/// Replays `prefix` before reading from `inner`; watches outbound records for plaintext alerts.
+#[derive(Debug)]
+pub struct ReplayTap<S> {
+    prefix: Vec<u8>,
+    pos: usize,
+    inner: S,
+    tap: OutboundTap,
+}
+
+impl<S> ReplayTap<S> {
+    /// Wrap `inner`, replaying `prefix` (bytes already read from it) first.
+    pub fn new(prefix: Vec<u8>, inner: S) -> Self {
+        Self {
+            prefix,
+            pos: 0,
+            inner,
+            tap: OutboundTap::default(),
+        }
+    }
+
+    /// Plaintext alerts written so far, oldest first; drains them.
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.tap.alerts)
+    }
+
+    /// Stop parsing outbound records (after the handshake everything is encrypted).
+    pub fn stop_tap(&mut self) {
+        self.tap.active = false;
+        self.tap.pending.clear();
+    }
+}
+
+/// Reassembles outbound records just far enough to see 2-byte alert payloads.
+#[derive(Debug)]
+struct OutboundTap {
+    active: bool,
+    pending: Vec<u8>,
+    alerts: Vec<Alert>,
+}
+
+impl Default for OutboundTap {
+    fn default() -> Self {
+        Self {
+            active: true,
+            pending: Vec::new(),
+            alerts: Vec::new(),
+        }
+    }
+}
+
+impl OutboundTap {
+    fn observe(&mut self, written: &[u8]) {
+        if !self.active {
+            return;
+        }
+        self.pending.extend_from_slice(written);
+        let mut at = 0;
+        while let Some(header) = self.pending.get(at..at + 5) {
+            let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            let Some(record) = self.pending.get(at..at + 5 + len) else {
+                break;
+            };
+            // An encrypted alert is longer than two bytes, so only plaintext ones parse.
+            if let Ok((_, alert)) = Alert::from_record(record) {
+                self.alerts.push(alert);
+            }
+            at += 5 + len;
+        }
+        self.pending.drain(..at);
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for ReplayTap<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if let Some(rest) = this.prefix.get(this.pos..).filter(|r| !r.is_empty()) {
+            let n = rest.len().min(buf.remaining());
+            buf.put_slice(&rest[..n]);
+            this.pos += n;
+            if this.pos == this.prefix.len() {
+                this.prefix = Vec::new();
+                this.pos = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let res = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = res {
+            this.tap.observe(&buf[..n]);
+        }
+        res
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn replays_prefix_then_reads_inner() {
+        let (mut client, server) = tokio::io::duplex(64);
+        client.write_all(b" world").await.unwrap();
+        drop(client);
+        let mut io = ReplayTap::new(b"hello".to_vec(), server);
+        let mut out = String::new();
+        io.read_to_string(&mut out).await.unwrap();
+        assert_eq!(out, "hello world");
+    }
+
+    #[test]
+    fn tap_sees_split_plaintext_alert_but_not_encrypted_one() {
+        let mut tap = OutboundTap::default();
+        // handshake record, then a plaintext alert split across writes, then an encrypted alert
+        tap.observe(&[22, 3, 3, 0, 1, 9, 21, 3]);
+        tap.observe(&[3, 0, 2, 2]);
+        tap.observe(&[112, 21, 3, 3, 0, 3, 1, 2, 3]);
+        assert_eq!(tap.alerts.len(), 1);
+        assert_eq!(tap.alerts[0].description.0, 112);
+        assert!(tap.pending.is_empty());
+    }
+}

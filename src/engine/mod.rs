@@ -1,0 +1,198 @@
+//! Engines answer the ClientHello. They share the PKI, the wire codec and the event
+//! vocabulary, and never talk to each other.
+
+mod io;
+mod rustls;
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+pub use self::io::ReplayTap;
+use self::rustls::RustlsEngine;
+use crate::observe::{CloseKind, Event, Observation};
+use crate::pki::{Pki, PkiError};
+use crate::scenario::{EngineKind, Scenario};
+use crate::wire::{Alert, AlertLevel};
+
+/// Why an engine could not be prepared for a scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The scenario asks for something the engine cannot set up.
+    #[error("engine setup failed: {0} (hint: `quirktls validate` the scenario)")]
+    Config(String),
+    /// The PKI lacks what the scenario names.
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+}
+
+/// A connection after a completed handshake, as the app layer sees it.
+pub trait Session: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session for T {}
+
+/// The engine chosen by a scenario, prepared once at server start.
+pub(crate) enum Engine {
+    Rustls(RustlsEngine),
+}
+
+impl Engine {
+    pub(crate) fn new(scenario: &Scenario, pki: &Pki) -> Result<Self, EngineError> {
+        match scenario.engine {
+            EngineKind::Rustls => Ok(Self::Rustls(RustlsEngine::new(scenario, pki)?)),
+        }
+    }
+
+    /// Run the handshake over `io` (first flight replayed); `None` when it failed, with
+    /// the failure recorded in `obs`.
+    pub(crate) async fn handshake(
+        &self,
+        io: ReplayTap<TcpStream>,
+        obs: &mut Observation,
+        timeout: Duration,
+    ) -> Option<Box<dyn Session>> {
+        match self {
+            Self::Rustls(engine) => rustls_handshake(engine, io, obs, timeout).await,
+        }
+    }
+}
+
+async fn rustls_handshake(
+    engine: &RustlsEngine,
+    io: ReplayTap<TcpStream>,
+    obs: &mut Observation,
+    timeout: Duration,
+) -> Option<Box<dyn Session>> {
+    let (config, note) = match engine.config() {
+        Ok(c) => c,
+        Err(e) => {
+            obs.push(Event::HandshakeFailed {
+                reason: e.to_string(),
+            });
+            return None;
+        }
+    };
+    let accept = tokio_rustls::TlsAcceptor::from(config)
+        .accept(io)
+        .into_fallible();
+    let result = match tokio::time::timeout(timeout, accept).await {
+        Ok(r) => r,
+        Err(_) => {
+            obs.push(Event::HandshakeFailed {
+                reason: format!("handshake timed out after {timeout:?}"),
+            });
+            obs.push(Event::Closed {
+                how: CloseKind::Timeout,
+            });
+            return None;
+        }
+    };
+    match result {
+        Ok(mut stream) => {
+            let (io, conn) = stream.get_mut();
+            io.stop_tap();
+            record_negotiated(conn, obs);
+            Some(Box::new(stream))
+        }
+        Err((err, mut io)) => {
+            let seen = io.take_alerts();
+            let tls_err = rustls_error(&err);
+            if let Some(reason) = note.take() {
+                obs.push(Event::HandshakeFailed {
+                    reason: format!("client certificate rejected: {reason}"),
+                });
+            }
+            obs.push(Event::HandshakeFailed {
+                reason: err.to_string(),
+            });
+            if let Some(::rustls::Error::AlertReceived(desc)) = tls_err {
+                obs.push(Event::AlertReceived(Alert::fatal(
+                    crate::wire::AlertDescription(u8::from(*desc)),
+                )));
+            }
+            let sent: Vec<Alert> = if seen.is_empty() {
+                tls_err
+                    .and_then(self::rustls::alert_for_error)
+                    .map(Alert::fatal)
+                    .into_iter()
+                    .collect()
+            } else {
+                seen
+            };
+            let fatal = !sent.is_empty() || matches!(tls_err, Some(::rustls::Error::AlertReceived(_)));
+            for alert in sent {
+                obs.push(Event::AlertSent(alert));
+            }
+            let how = if fatal {
+                CloseKind::FatalAlert
+            } else {
+                close_kind(&err)
+            };
+            obs.push(Event::Closed { how });
+            None
+        }
+    }
+}
+
+fn record_negotiated(conn: &::rustls::ServerConnection, obs: &mut Observation) {
+    let version = match conn.protocol_version() {
+        Some(::rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3".to_string(),
+        Some(::rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2".to_string(),
+        other => format!("{other:?}"),
+    };
+    let cipher_suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| {
+            let suite = crate::wire::CipherSuite(u16::from(s.suite()));
+            suite.name().map_or_else(|| suite.to_string(), str::to_string)
+        })
+        .unwrap_or_default();
+    obs.push(Event::Negotiated {
+        version,
+        cipher_suite,
+        alpn: conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        sni: conn.server_name().map(str::to_string),
+    });
+    match conn.peer_certificates() {
+        Some(chain) if !chain.is_empty() => obs.push(Event::ClientCertificate {
+            subjects: chain.iter().map(|c| subject_of(c)).collect(),
+        }),
+        _ => obs.push(Event::NoClientCertificate),
+    }
+}
+
+fn subject_of(cert: &[u8]) -> String {
+    use der::Decode;
+    x509_cert::Certificate::from_der(cert)
+        .map(|c| c.tbs_certificate.subject.to_string())
+        .unwrap_or_else(|e| format!("<unparsable certificate: {e}>"))
+}
+
+fn rustls_error(err: &std::io::Error) -> Option<&::rustls::Error> {
+    err.get_ref()
+        .and_then(|inner| inner.downcast_ref::<::rustls::Error>())
+}
+
+/// How an I/O error on a session ended the connection, and the alert it carried, if any.
+pub(crate) fn classify_error(err: &std::io::Error) -> (CloseKind, Option<Alert>) {
+    if let Some(::rustls::Error::AlertReceived(desc)) = rustls_error(err) {
+        let alert = Alert {
+            level: AlertLevel::FATAL,
+            description: crate::wire::AlertDescription(u8::from(*desc)),
+        };
+        return (CloseKind::FatalAlert, Some(alert));
+    }
+    (close_kind(err), None)
+}
+
+fn close_kind(err: &std::io::Error) -> CloseKind {
+    use std::io::ErrorKind as K;
+    match err.kind() {
+        K::UnexpectedEof => CloseKind::Eof,
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => CloseKind::Reset,
+        K::TimedOut => CloseKind::Timeout,
+        _ => CloseKind::Error,
+    }
+}

@@ -1,0 +1,100 @@
+//! What each engine can play. Validation checks a scenario against this, so a new engine
+//! is a new arm in each match below.
+
+use rustls::SupportedCipherSuite;
+
+use super::{EngineKind, TlsVersion};
+
+/// A cipher suite an engine can negotiate.
+pub(super) struct Suite {
+    /// IANA name, e.g. `TLS_AES_128_GCM_SHA256`.
+    pub iana: String,
+    /// The one protocol version it works with.
+    pub version: TlsVersion,
+}
+
+impl EngineKind {
+    /// Name as written in scenario files.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Rustls => "rustls",
+        }
+    }
+
+    /// Protocol versions the engine plays.
+    pub(super) fn versions(self) -> &'static [TlsVersion] {
+        match self {
+            Self::Rustls => &[TlsVersion::Tls12, TlsVersion::Tls13],
+        }
+    }
+
+    /// Hint for a version the engine cannot play.
+    pub(super) fn version_hint(self) -> &'static str {
+        match self {
+            Self::Rustls => {
+                "engine rustls plays tls1.2 and tls1.3; older versions need engine scripted, \
+                 which is not available yet"
+            }
+        }
+    }
+
+    /// Cipher suites the engine can negotiate, in its preference order.
+    pub(super) fn suites(self) -> Vec<Suite> {
+        match self {
+            Self::Rustls => rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES
+                .iter()
+                .filter_map(|suite| {
+                    let version = match suite {
+                        SupportedCipherSuite::Tls12(_) => TlsVersion::Tls12,
+                        SupportedCipherSuite::Tls13(_) => TlsVersion::Tls13,
+                    };
+                    let iana = iana_suite_name(suite.suite().as_str()?);
+                    Some(Suite { iana, version })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The IANA spelling of a cipher suite name, also accepting rustls' `TLS13_` prefix and
+/// any letter case.
+pub(super) fn iana_suite_name(name: &str) -> String {
+    let upper = name.to_ascii_uppercase();
+    match upper.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => upper,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustls_spelling_and_case_map_to_iana() {
+        assert_eq!(
+            iana_suite_name("TLS13_AES_128_GCM_SHA256"),
+            "TLS_AES_128_GCM_SHA256"
+        );
+        assert_eq!(
+            iana_suite_name("tls_aes_128_gcm_sha256"),
+            "TLS_AES_128_GCM_SHA256"
+        );
+        assert_eq!(
+            iana_suite_name("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+        );
+    }
+
+    #[test]
+    fn rustls_suites_carry_iana_names_and_versions() {
+        let suites = EngineKind::Rustls.suites();
+        let find = |iana: &str| suites.iter().find(|s| s.iana == iana).map(|s| s.version);
+        assert_eq!(find("TLS_AES_128_GCM_SHA256"), Some(TlsVersion::Tls13));
+        assert_eq!(
+            find("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            Some(TlsVersion::Tls12)
+        );
+        assert_eq!(find("TLS_RSA_WITH_AES_128_CBC_SHA"), None);
+    }
+}

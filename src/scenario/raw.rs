@@ -1,0 +1,179 @@
+//! The YAML shape of a scenario file, exactly as written; `validate` turns it into the model.
+//!
+//! Values checked after parsing (names, suites, ranges) are `Spanned` so that their errors
+//! point at the value. Optional values whose default needs no check use serde defaults;
+//! the others are `Option` and `validate` applies the `DEFAULT_*` constants below, which
+//! the JSON Schema also advertises.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::{AppMode, ClientAuthMode, EngineKind, SniPolicy, TlsVersion};
+
+/// Default of `tls.versions`.
+pub(super) const DEFAULT_VERSIONS: &[TlsVersion] = &[TlsVersion::Tls12, TlsVersion::Tls13];
+/// Default of `tls.certificate`.
+pub(super) const DEFAULT_CERTIFICATE: &str = "server-rsa";
+/// `tls.server_name` when the certificate has no DNS name with a dot.
+pub(super) const FALLBACK_SERVER_NAME: &str = "server.quirktls.test";
+/// Default of `tls.client_auth.trust` when client auth is on.
+pub(super) const DEFAULT_TRUST: &str = "client-ca";
+/// Default of `tls.client_auth.client_identity`.
+pub(super) const DEFAULT_CLIENT_IDENTITY: &str = "client";
+/// Default of `app.status`.
+pub(super) const DEFAULT_STATUS: u16 = 200;
+/// Default of `app.body`.
+pub(super) const DEFAULT_BODY: &str =
+    "quirktls {scenario}: {version} {cipher_suite}, client cert: {client_cert_subject}\n";
+
+/// The JSON Schema of scenario files (`quirktls schema`), for editors and linters.
+pub fn json_schema() -> serde_json::Value {
+    schemars::schema_for!(RawScenario).to_value()
+}
+
+/// A quirktls scenario file: one quirky TLS server.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "quirktls scenario")]
+pub(super) struct RawScenario {
+    /// Unique name: lowercase letters, digits and `-`.
+    #[schemars(with = "String", regex(pattern = r"^[a-z0-9-]+$"))]
+    pub name: Spanned<String>,
+    /// What the quirk is and what a correct client does; the first line is the summary.
+    #[schemars(with = "String")]
+    pub description: Spanned<String>,
+    /// Which engine plays the scenario.
+    pub engine: EngineKind,
+    /// Pinned listening port; absent = ephemeral.
+    #[schemars(with = "Option<u16>", range(min = 1))]
+    pub port: Option<Spanned<u16>>,
+    /// Handshake parameters.
+    #[serde(default)]
+    pub tls: RawTls,
+    /// What happens after the handshake.
+    #[serde(default)]
+    pub app: RawApp,
+}
+
+/// Handshake parameters; every key is optional.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Tls")]
+pub(super) struct RawTls {
+    /// Enabled protocol versions.
+    #[schemars(with = "Option<Vec<TlsVersion>>", extend("default" = DEFAULT_VERSIONS))]
+    pub versions: Option<Spanned<Vec<Spanned<TlsVersion>>>>,
+    /// Allowed cipher suites by IANA name, in server preference order; empty = engine default.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub cipher_suites: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Allowed key-exchange groups; empty = engine default.
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    /// ALPN protocols the server accepts, in preference order; empty = no ALPN.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub alpn: Vec<Spanned<String>>,
+    /// PKI entity (certs/pki.yaml) whose certificate and key the server uses; not a CA.
+    #[schemars(with = "Option<String>", extend("default" = DEFAULT_CERTIFICATE))]
+    pub certificate: Option<Spanned<String>>,
+    /// PKI entities sent as the certificate chain, in this order; default: the leaf and
+    /// its issuers up to, not including, the root.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub chain: Option<Vec<Spanned<String>>>,
+    /// The name clients should connect with; default: the certificate's first DNS name
+    /// containing a dot, else `server.quirktls.test`.
+    pub server_name: Option<String>,
+    /// SNI policy and per-name certificates.
+    #[serde(default)]
+    pub sni: RawSni,
+    /// Client certificate request.
+    #[serde(default)]
+    pub client_auth: RawClientAuth,
+}
+
+/// A key-exchange group.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Group {
+    /// X25519 (RFC 7748).
+    X25519,
+    /// NIST P-256.
+    Secp256r1,
+    /// NIST P-384.
+    Secp384r1,
+    /// Hybrid X25519 + ML-KEM-768.
+    X25519mlkem768,
+}
+
+impl Group {
+    /// The name as written in scenario files and stored in the model.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::X25519 => "x25519",
+            Self::Secp256r1 => "secp256r1",
+            Self::Secp384r1 => "secp384r1",
+            Self::X25519mlkem768 => "x25519mlkem768",
+        }
+    }
+}
+
+/// SNI handling.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Sni")]
+pub(super) struct RawSni {
+    /// `required`: no SNI, or an unknown name, gets a fatal unrecognized_name alert.
+    #[serde(default)]
+    pub policy: SniPolicy,
+    /// Server name → PKI entity served for it; other names get `tls.certificate`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub certificates: BTreeMap<String, Spanned<String>>,
+}
+
+/// Client certificate request.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ClientAuth")]
+pub(super) struct RawClientAuth {
+    /// Whether the server sends a CertificateRequest, and whether a certificate is required.
+    #[serde(default)]
+    pub mode: ClientAuthMode,
+    /// CA entities that verify client certificates; default `[client-ca]` unless mode is none.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub trust: Option<Vec<Spanned<String>>>,
+    /// Entities named in the CertificateRequest; default: `trust`; `[]` sends an empty list.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub ca_names: Option<Vec<Spanned<String>>>,
+    /// Alert sent when a client certificate is rejected, e.g. `bad_certificate`;
+    /// default: the engine's natural choice.
+    #[schemars(with = "Option<String>")]
+    pub reject_alert: Option<Spanned<String>>,
+    /// PKI entity suggested to clients as their identity; not a CA.
+    #[schemars(with = "Option<String>", extend("default" = DEFAULT_CLIENT_IDENTITY))]
+    pub client_identity: Option<Spanned<String>>,
+}
+
+/// After-handshake behaviour.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "App")]
+pub(super) struct RawApp {
+    /// What the server does once the handshake completes.
+    #[serde(default)]
+    pub mode: AppMode,
+    /// HTTP status code.
+    #[schemars(
+        with = "Option<u16>",
+        range(min = 100, max = 599),
+        extend("default" = DEFAULT_STATUS)
+    )]
+    pub status: Option<Spanned<u16>>,
+    /// HTTP body template; `{version}`, `{cipher_suite}`, `{sni}`, `{alpn}`,
+    /// `{client_cert_subject}` and `{scenario}` are replaced with observed facts.
+    #[schemars(extend("default" = DEFAULT_BODY))]
+    pub body: Option<String>,
+}

@@ -1,0 +1,363 @@
+//! Raw YAML shape + PKI spec → the validated model, or an error pointing at the value.
+
+use std::fmt::Display;
+use std::net::IpAddr;
+use std::path::Path;
+
+use serde_saphyr::{Location, Spanned};
+
+use super::caps::iana_suite_name;
+use super::raw::{
+    RawApp, RawClientAuth, RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE,
+    DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST, DEFAULT_VERSIONS, FALLBACK_SERVER_NAME,
+};
+use super::{
+    AppConfig, ClientAuth, ClientAuthMode, EngineKind, Scenario, ScenarioError, SniConfig,
+    TlsConfig, TlsVersion,
+};
+use crate::pki::PkiSpec;
+use crate::wire::AlertDescription;
+
+/// A list with its own location and one per item.
+type SpannedList<T> = Spanned<Vec<Spanned<T>>>;
+
+/// What a field needs from the PKI entity it names.
+#[derive(Clone, Copy)]
+enum Role {
+    /// Any entity.
+    Any,
+    /// A leaf, used as the given kind of certificate.
+    Leaf(&'static str),
+    /// A CA.
+    Ca,
+}
+
+impl Role {
+    fn admits(self, pki: &PkiSpec, name: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Leaf(_) => !pki.is_ca(name),
+            Self::Ca => pki.is_ca(name),
+        }
+    }
+
+    /// What the PKI spec calls entities of this role, plural.
+    fn plural(self) -> &'static str {
+        match self {
+            Self::Any => "entities",
+            Self::Leaf(_) => "leaf certificates",
+            Self::Ca => "CAs",
+        }
+    }
+}
+
+const SERVER: Role = Role::Leaf("server certificate");
+const CLIENT: Role = Role::Leaf("client certificate");
+
+/// Checks one parsed scenario; errors name `origin`.
+pub(super) struct Validator<'a> {
+    origin: &'a Path,
+    pki: &'a PkiSpec,
+}
+
+impl<'a> Validator<'a> {
+    pub(super) fn new(origin: &'a Path, pki: &'a PkiSpec) -> Self {
+        Self { origin, pki }
+    }
+
+    /// The model, with defaults applied; `source` is left for the caller.
+    pub(super) fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+        let port = match raw.port {
+            Some(port) if port.value == 0 => {
+                return Err(self.error(
+                    port.referenced,
+                    "port 0 is not a pinned port",
+                    "omit `port` for an ephemeral port",
+                ))
+            }
+            port => port.map(|p| p.value),
+        };
+        Ok(Scenario {
+            name: self.name(raw.name)?,
+            description: self.description(raw.description)?,
+            engine: raw.engine,
+            tls: self.tls(raw.engine, raw.tls)?,
+            app: self.app(raw.app)?,
+            port,
+            source: None,
+        })
+    }
+
+    fn error(
+        &self,
+        at: Location,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> ScenarioError {
+        ScenarioError::at(self.origin, at, message, hint)
+    }
+
+    fn name(&self, name: Spanned<String>) -> Result<String, ScenarioError> {
+        let valid = !name.value.is_empty()
+            && name
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid {
+            return Err(self.error(
+                name.referenced,
+                format!("invalid scenario name `{}`", name.value),
+                "use lowercase letters, digits and `-`, e.g. sni-required",
+            ));
+        }
+        Ok(name.value)
+    }
+
+    fn description(&self, description: Spanned<String>) -> Result<String, ScenarioError> {
+        if description.value.trim().is_empty() {
+            return Err(self.error(
+                description.referenced,
+                "empty description",
+                "describe the quirk; the first line is the summary `quirktls list` shows",
+            ));
+        }
+        Ok(description.value)
+    }
+
+    fn tls(&self, engine: EngineKind, raw: RawTls) -> Result<TlsConfig, ScenarioError> {
+        let versions = self.versions(engine, raw.versions)?;
+        let certificate = self.entity(
+            raw.certificate
+                .unwrap_or_else(|| defaulted(DEFAULT_CERTIFICATE.to_owned())),
+            SERVER,
+        )?;
+        Ok(TlsConfig {
+            cipher_suites: self.cipher_suites(engine, raw.cipher_suites, &versions)?,
+            versions,
+            groups: raw.groups.iter().map(|g| g.name().to_owned()).collect(),
+            alpn: self.alpn(raw.alpn)?,
+            chain: raw
+                .chain
+                .map(|chain| self.entities(chain, Role::Any))
+                .transpose()?,
+            server_name: raw
+                .server_name
+                .unwrap_or_else(|| self.default_server_name(&certificate)),
+            certificate,
+            sni: self.sni(raw.sni)?,
+            client_auth: self.client_auth(raw.client_auth)?,
+        })
+    }
+
+    /// Sorted and deduplicated: the versions are a set.
+    fn versions(
+        &self,
+        engine: EngineKind,
+        raw: Option<SpannedList<TlsVersion>>,
+    ) -> Result<Vec<TlsVersion>, ScenarioError> {
+        let list = raw.unwrap_or_else(|| {
+            defaulted(DEFAULT_VERSIONS.iter().copied().map(defaulted).collect())
+        });
+        if list.value.is_empty() {
+            return Err(self.error(
+                list.referenced,
+                "no protocol version enabled",
+                "list at least one version, or omit `versions` for tls1.2 and tls1.3",
+            ));
+        }
+        let mut versions = Vec::with_capacity(list.value.len());
+        for version in list.value {
+            if !engine.versions().contains(&version.value) {
+                return Err(self.error(
+                    version.referenced,
+                    format!("engine {} cannot play {}", engine.name(), version.value),
+                    engine.version_hint(),
+                ));
+            }
+            versions.push(version.value);
+        }
+        versions.sort();
+        versions.dedup();
+        Ok(versions)
+    }
+
+    /// IANA names in the given order; at least one must work with an enabled version.
+    fn cipher_suites(
+        &self,
+        engine: EngineKind,
+        raw: Option<SpannedList<String>>,
+        versions: &[TlsVersion],
+    ) -> Result<Vec<String>, ScenarioError> {
+        let Some(list) = raw else {
+            return Ok(Vec::new());
+        };
+        let offered = engine.suites();
+        let mut chosen = Vec::with_capacity(list.value.len());
+        let mut needed = Vec::new();
+        for name in list.value {
+            let iana = iana_suite_name(&name.value);
+            let Some(suite) = offered.iter().find(|s| s.iana == iana) else {
+                return Err(self.error(
+                    name.referenced,
+                    format!(
+                        "engine {} does not support cipher suite `{}`",
+                        engine.name(),
+                        name.value
+                    ),
+                    format!("supported: {}", join(offered.iter().map(|s| &s.iana))),
+                ));
+            };
+            needed.push(suite.version);
+            chosen.push(iana);
+        }
+        if !chosen.is_empty() && !needed.iter().any(|v| versions.contains(v)) {
+            needed.sort();
+            needed.dedup();
+            return Err(self.error(
+                list.referenced,
+                format!("no listed cipher suite works with {}", join(versions)),
+                format!(
+                    "the suites need {}: enable it in `versions` or list a suite for {}",
+                    join(&needed),
+                    join(versions)
+                ),
+            ));
+        }
+        Ok(chosen)
+    }
+
+    fn alpn(&self, protocols: Vec<Spanned<String>>) -> Result<Vec<String>, ScenarioError> {
+        protocols
+            .into_iter()
+            .map(|p| match p.value.len() {
+                1..=255 => Ok(p.value),
+                _ => Err(self.error(
+                    p.referenced,
+                    "an ALPN protocol name must be 1 to 255 bytes",
+                    "use registered names such as h2 or http/1.1",
+                )),
+            })
+            .collect()
+    }
+
+    /// The certificate's first DNS name that looks like a host name.
+    fn default_server_name(&self, certificate: &str) -> String {
+        self.pki
+            .dns_names(certificate)
+            .into_iter()
+            .find(|n| n.contains('.') && n.parse::<IpAddr>().is_err())
+            .unwrap_or_else(|| FALLBACK_SERVER_NAME.to_owned())
+    }
+
+    fn sni(&self, raw: RawSni) -> Result<SniConfig, ScenarioError> {
+        let certificates = raw
+            .certificates
+            .into_iter()
+            .map(|(host, entity)| Ok((host, self.entity(entity, SERVER)?)))
+            .collect::<Result<_, ScenarioError>>()?;
+        Ok(SniConfig {
+            policy: raw.policy,
+            certificates,
+        })
+    }
+
+    fn client_auth(&self, raw: RawClientAuth) -> Result<ClientAuth, ScenarioError> {
+        let trust = raw.trust.unwrap_or_else(|| match raw.mode {
+            ClientAuthMode::None => Vec::new(),
+            ClientAuthMode::Optional | ClientAuthMode::Required => {
+                vec![defaulted(DEFAULT_TRUST.to_owned())]
+            }
+        });
+        let ca_names = raw.ca_names.unwrap_or_else(|| trust.clone());
+        let identity = raw
+            .client_identity
+            .unwrap_or_else(|| defaulted(DEFAULT_CLIENT_IDENTITY.to_owned()));
+        Ok(ClientAuth {
+            mode: raw.mode,
+            trust: self.entities(trust, Role::Ca)?,
+            ca_names: self.entities(ca_names, Role::Any)?,
+            reject_alert: raw.reject_alert.map(|a| self.alert(a)).transpose()?,
+            client_identity: self.entity(identity, CLIENT)?,
+        })
+    }
+
+    fn alert(&self, name: Spanned<String>) -> Result<AlertDescription, ScenarioError> {
+        AlertDescription::from_name(&name.value).ok_or_else(|| {
+            self.error(
+                name.referenced,
+                format!("unknown alert `{}`", name.value),
+                "use a TLS alert name such as bad_certificate, unknown_ca, access_denied \
+                 or certificate_required",
+            )
+        })
+    }
+
+    fn app(&self, raw: RawApp) -> Result<AppConfig, ScenarioError> {
+        let status = match raw.status {
+            None => DEFAULT_STATUS,
+            Some(status) if (100..=599).contains(&status.value) => status.value,
+            Some(status) => {
+                return Err(self.error(
+                    status.referenced,
+                    format!("http status {} is out of range", status.value),
+                    "use a status from 100 to 599",
+                ))
+            }
+        };
+        Ok(AppConfig {
+            mode: raw.mode,
+            status,
+            body: raw.body.unwrap_or_else(|| DEFAULT_BODY.to_owned()),
+        })
+    }
+
+    fn entities(
+        &self,
+        names: Vec<Spanned<String>>,
+        role: Role,
+    ) -> Result<Vec<String>, ScenarioError> {
+        names
+            .into_iter()
+            .map(|name| self.entity(name, role))
+            .collect()
+    }
+
+    /// The entity name, if the PKI spec has it in the role the field needs.
+    fn entity(&self, name: Spanned<String>, role: Role) -> Result<String, ScenarioError> {
+        let entity = &name.value;
+        let message = if !self.pki.contains(entity) {
+            match role {
+                Role::Any => format!("unknown PKI entity `{entity}`"),
+                Role::Leaf(_) => format!("unknown certificate `{entity}`"),
+                Role::Ca => format!("unknown CA `{entity}`"),
+            }
+        } else if role.admits(self.pki, entity) {
+            return Ok(name.value);
+        } else {
+            match role {
+                Role::Leaf(kind) => format!("`{entity}` is a CA, not a {kind}"),
+                Role::Any | Role::Ca => format!("`{entity}` is not a CA"),
+            }
+        };
+        let candidates = self
+            .pki
+            .names()
+            .into_iter()
+            .filter(|n| role.admits(self.pki, n));
+        let hint = format!("{} in the PKI spec: {}", role.plural(), join(candidates));
+        Err(self.error(name.referenced, message, hint))
+    }
+}
+
+/// A value the file did not give; it has no location.
+fn defaulted<T>(value: T) -> Spanned<T> {
+    Spanned::new(value, Location::UNKNOWN, Location::UNKNOWN)
+}
+
+fn join<T: Display>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,301 @@
+//! The listener: one per scenario, a task per connection, observations collected.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::app::{self, AppLimits};
+use crate::engine::{Engine, EngineError, ReplayTap};
+use crate::observe::{read_first_flight, CloseKind, Event, FirstFlightLimits, Observation};
+use crate::pki::Pki;
+use crate::scenario::{Scenario, SniPolicy};
+use crate::wire::{Alert, AlertDescription, ProtocolVersion};
+
+/// Where each finished connection's events go as JSON lines.
+pub type EventSink = Arc<Mutex<Box<dyn Write + Send>>>;
+
+/// How scenario servers listen and how long they wait for peers.
+#[derive(Clone)]
+pub struct ServerOptions {
+    /// Address to bind; loopback unless the user explicitly asks otherwise.
+    pub bind: IpAddr,
+    /// Bounds on reading the ClientHello.
+    pub first_flight: FirstFlightLimits,
+    /// Timeout of the whole handshake.
+    pub handshake_timeout: Duration,
+    /// Timeout of each application read.
+    pub read_timeout: Duration,
+    /// Print the one-line summary of each connection on stderr.
+    pub log: bool,
+    /// JSON-lines event output.
+    pub events: Option<EventSink>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            first_flight: FirstFlightLimits::default(),
+            handshake_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(10),
+            log: false,
+            events: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("bind", &self.bind)
+            .field("log", &self.log)
+            .field("events", &self.events.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a scenario server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The engine could not be prepared.
+    #[error("scenario `{scenario}`: {source}")]
+    Engine {
+        /// Scenario name.
+        scenario: String,
+        /// What went wrong.
+        source: EngineError,
+    },
+    /// The port could not be bound.
+    #[error("scenario `{scenario}`: cannot listen on {addr}: {source} (hint: pick another `port:` or leave it out for an ephemeral one)")]
+    Bind {
+        /// Scenario name.
+        scenario: String,
+        /// Address tried.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+#[derive(Default)]
+struct Collected {
+    done: Mutex<Vec<Observation>>,
+    changed: Notify,
+}
+
+/// A scenario being served on its own port.
+pub struct ScenarioServer {
+    scenario: Arc<Scenario>,
+    addr: SocketAddr,
+    collected: Arc<Collected>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for ScenarioServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScenarioServer")
+            .field("scenario", &self.scenario.name)
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScenarioServer {
+    /// Bind and start serving `scenario`; ready when this returns.
+    pub async fn start(
+        scenario: Scenario,
+        pki: &Pki,
+        options: &ServerOptions,
+    ) -> Result<Self, ServerError> {
+        let engine = Engine::new(&scenario, pki).map_err(|source| ServerError::Engine {
+            scenario: scenario.name.clone(),
+            source,
+        })?;
+        let addr = SocketAddr::new(options.bind, scenario.port.unwrap_or(0));
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind {
+                scenario: scenario.name.clone(),
+                addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            scenario: scenario.name.clone(),
+            addr,
+            source,
+        })?;
+        let scenario = Arc::new(scenario);
+        let collected = Arc::new(Collected::default());
+        let shared = Arc::new(Shared {
+            scenario: scenario.clone(),
+            engine,
+            options: options.clone(),
+            collected: collected.clone(),
+        });
+        let task = tokio::spawn(accept_loop(listener, shared));
+        Ok(Self {
+            scenario,
+            addr,
+            collected,
+            task,
+        })
+    }
+
+    /// The scenario served.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Observations of every finished connection so far.
+    pub fn observations(&self) -> Vec<Observation> {
+        self.collected
+            .done
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_default()
+    }
+
+    /// Wait until at least `n` connections have finished; `None` on timeout.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Option<Vec<Observation>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.collected.changed.notified();
+            let seen = self.observations();
+            if seen.len() >= n {
+                return Some(seen);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// Stop accepting connections.
+    pub fn shutdown(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for ScenarioServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Shared {
+    scenario: Arc<Scenario>,
+    engine: Engine,
+    options: ServerOptions,
+    collected: Arc<Collected>,
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut conn = 0u64;
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            // Out of descriptors or similar: back off rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        conn += 1;
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let obs = handle(stream, peer, conn, &shared).await;
+            finish(obs, &shared);
+        });
+    }
+}
+
+async fn handle(mut stream: TcpStream, peer: SocketAddr, conn: u64, shared: &Shared) -> Observation {
+    let _ = stream.set_nodelay(true);
+    let scenario = &shared.scenario;
+    let mut obs = Observation::new(scenario.name.clone(), conn);
+    obs.push(Event::Accepted { peer });
+    let flight = match read_first_flight(&mut stream, shared.options.first_flight).await {
+        Ok(f) => f,
+        Err(e) => {
+            obs.push(Event::NotTls {
+                reason: e.to_string(),
+            });
+            obs.push(Event::Closed {
+                how: CloseKind::ServerClosed,
+            });
+            return obs;
+        }
+    };
+    let sni = flight.hello.sni.clone();
+    obs.push(Event::ClientHello(Box::new(flight.hello)));
+    if scenario.tls.sni.policy == SniPolicy::Required && !knows_name(scenario, sni.as_deref()) {
+        reject_sni(&mut stream, sni, &mut obs).await;
+        return obs;
+    }
+    let io = ReplayTap::new(flight.bytes, stream);
+    let opts = &shared.options;
+    if let Some(session) = shared.engine.handshake(io, &mut obs, opts.handshake_timeout).await {
+        let limits = AppLimits {
+            max_request: 16 * 1024,
+            read_timeout: opts.read_timeout,
+        };
+        app::serve(session, &scenario.app, &mut obs, limits).await;
+    }
+    obs
+}
+
+fn knows_name(scenario: &Scenario, sni: Option<&str>) -> bool {
+    sni.is_some_and(|name| {
+        name.eq_ignore_ascii_case(scenario.server_name())
+            || scenario
+                .tls
+                .sni
+                .certificates
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case(name))
+    })
+}
+
+/// nginx `ssl_reject_handshake` / SNI-only IIS bindings: fatal unrecognized_name. rustls'
+/// resolver path would send access_denied, so the alert is written here, before any engine.
+async fn reject_sni(stream: &mut TcpStream, sni: Option<String>, obs: &mut Observation) {
+    use tokio::io::AsyncWriteExt;
+    let alert = Alert::fatal(AlertDescription::UNRECOGNIZED_NAME);
+    obs.push(Event::SniRejected { sni });
+    let _ = stream.write_all(&alert.to_record(ProtocolVersion::TLS12)).await;
+    let _ = stream.shutdown().await;
+    obs.push(Event::AlertSent(alert));
+    obs.push(Event::Closed {
+        how: CloseKind::FatalAlert,
+    });
+}
+
+fn finish(obs: Observation, shared: &Shared) {
+    if shared.options.log {
+        eprintln!("{}", obs.log_line());
+    }
+    if let Some(sink) = &shared.options.events {
+        if let Ok(mut out) = sink.lock() {
+            for event in &obs.events {
+                let mut line = serde_json::to_value(event).unwrap_or_default();
+                if let Some(map) = line.as_object_mut() {
+                    map.insert("scenario".into(), obs.scenario.clone().into());
+                    map.insert("conn".into(), obs.conn.into());
+                }
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = out.flush();
+        }
+    }
+    if let Ok(mut done) = shared.collected.done.lock() {
+        done.push(obs);
+    }
+    shared.collected.changed.notify_waiters();
+}
