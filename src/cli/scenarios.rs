@@ -1,5 +1,6 @@
 //! `validate`, `list`, `schema`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,7 +13,7 @@ pub fn validate(paths: &[PathBuf], pki: &Path) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for path in expand(paths)? {
         match scenario::load_file(&path, &spec) {
-            Ok(s) => println!("ok {} ({})", s.name, path.display()),
+            Ok(s) => writeln!(std::io::stdout(), "ok {} ({})", s.name, path.display())?,
             Err(e) => {
                 eprintln!("{e}");
                 failed = true;
@@ -49,13 +50,16 @@ pub fn list(pki: &Path) -> anyhow::Result<ExitCode> {
     let spec = PkiSpec::load(pki)?;
     let all = scenario::load_paths(&[scenario::builtin_dir()], &spec)?;
     let width = all.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
     for s in &all {
-        println!("{:width$}  {:7}  {}", s.name, format!("{:?}", s.engine).to_lowercase(), s.summary());
+        let engine = format!("{:?}", s.engine).to_lowercase();
+        writeln!(out, "{:width$}  {engine:7}  {}", s.name, s.summary())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn schema() -> anyhow::Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(&scenario::json_schema())?);
+    let schema = serde_json::to_string_pretty(&scenario::json_schema())?;
+    writeln!(std::io::stdout(), "{schema}")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -320,7 +320,7 @@ pub(crate) fn alert_for_error(err: &rustls::Error) -> Option<AlertDescription> {
     use rustls::Error as E;
     let desc = match err {
         E::InvalidCertificate(e) => rustls::AlertDescription::from(e.clone()),
-        E::InvalidMessage(m) => rustls::AlertDescription::from(m.clone()),
+        E::InvalidMessage(m) => rustls::AlertDescription::from(*m),
         E::NoCertificatesPresented => rustls::AlertDescription::CertificateRequired,
         E::DecryptError => rustls::AlertDescription::BadRecordMac,
         E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {

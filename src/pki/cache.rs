@@ -12,8 +12,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::entity::Entity;
 use super::key::KeyKind;
-use super::spec::Entity;
 
 /// Bump when generation changes so that material from older code is re-issued.
 const FORMAT: u32 = 1;
@@ -105,4 +105,49 @@ pub(crate) fn digest(parts: &[&[u8]]) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::PkiSpec;
+
+    #[test]
+    fn records_age_out_only_with_relative_validity() {
+        let spec = PkiSpec::from_str(
+            "entities:
+  relative: {}
+  absolute:
+    validity: { not_before: 2020-01-01T00:00:00Z, not_after: 2040-01-01T00:00:00Z }
+",
+            "t.yaml",
+        )
+        .unwrap();
+        for (name, ages) in [("relative", true), ("absolute", false)] {
+            let entity = spec.entity(name).unwrap();
+            let hash = spec_hash(entity, None);
+            let record = Record::new(hash.clone(), entity.key, 0, "files".into());
+            assert!(record.is_current(entity, &hash, "files", MAX_AGE_SECONDS));
+            let later = record.is_current(entity, &hash, "files", MAX_AGE_SECONDS + 1);
+            assert_eq!(later, !ages, "{name}");
+            assert!(!record.is_current(entity, &spec_hash(entity, Some(&hash)), "files", 0));
+            assert!(!record.is_current(entity, &hash, "other files", 0));
+        }
+    }
+
+    #[test]
+    fn manifest_round_trips_and_garbage_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifest.json");
+        let mut manifest = Manifest::new();
+        manifest.insert(
+            "a",
+            Record::new("h".into(), KeyKind::Rsa1024, 7, "d".into()),
+        );
+        std::fs::write(&path, manifest.to_json()).unwrap();
+        assert_eq!(Manifest::load(&path), manifest);
+        std::fs::write(&path, b"{ not json").unwrap();
+        assert_eq!(Manifest::load(&path), Manifest::default());
+        assert_ne!(Manifest::load(&path), Manifest::new());
+    }
 }

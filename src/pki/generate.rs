@@ -9,10 +9,11 @@ use rustls::pki_types::CertificateDer;
 use time::OffsetDateTime;
 
 use super::cache::{self, Manifest, Record};
+use super::entity::Entity;
 use super::export::{self, Access, CERTIFICATE};
 use super::issue::issue;
 use super::key::Key;
-use super::spec::{Entity, PkiSpec};
+use super::spec::PkiSpec;
 use super::{Material, PkiError};
 
 pub(crate) const MANIFEST: &str = "manifest.json";
@@ -121,6 +122,7 @@ fn reissue(
     let material =
         Material::new(out_dir, name, cert, key.pkcs8().to_vec(), issuer).map_err(fail)?;
     material.write(new_key)?;
+    tracing::debug!(entity = name, new_key, "issued certificate");
     Ok(material)
 }
 

@@ -14,8 +14,8 @@ use rustls::pki_types::CertificateDer;
 use time::OffsetDateTime;
 use x509_cert::certificate::Version;
 
+use super::entity::{Eku, Entity, KeyUsage, Role, San, Subject};
 use super::key::{Key, SignatureHash};
-use super::spec::{Eku, Entity, KeyUsage, Role, San, Subject};
 
 /// Issue `entity`'s certificate for `key`, signed by `issuer`'s key (or by `key`
 /// itself when `issuer` is `None`), valid relative to `now`.
@@ -27,9 +27,7 @@ pub(crate) fn issue(
 ) -> Result<CertificateDer<'static>, String> {
     let params = params(entity, now)?;
     let (issuer_entity, issuer_key) = issuer.unwrap_or((entity, key));
-    // rcgen only takes the issuer's name, key usages and key-identifier method
-    // from these parameters.
-    let issuer_params = params_for_issuer(issuer_entity)?;
+    let issuer_params = base_params(issuer_entity)?;
     let hash = entity.signature_hash;
     let rcgen_error = |e: rcgen::Error| format!("rcgen: {e}");
 
@@ -91,7 +89,7 @@ impl SigningKey for Unsigned<'_> {
 }
 
 fn params(entity: &Entity, now: OffsetDateTime) -> Result<CertificateParams, String> {
-    let mut params = params_for_issuer(entity)?;
+    let mut params = base_params(entity)?;
     let out_of_range = || "validity is out of range for an X.509 time".to_owned();
     params.not_before = entity.not_before.at(now).ok_or_else(out_of_range)?;
     params.not_after = entity.not_after.at(now).ok_or_else(out_of_range)?;
@@ -118,8 +116,9 @@ fn params(entity: &Entity, now: OffsetDateTime) -> Result<CertificateParams, Str
     Ok(params)
 }
 
-/// The parameters an [`Issuer`] reads: subject name and key usages.
-fn params_for_issuer(entity: &Entity) -> Result<CertificateParams, String> {
+/// Subject name and key usages: all an [`Issuer`] reads of its parameters (besides
+/// the default key-identifier method), and the start of a certificate's own.
+fn base_params(entity: &Entity) -> Result<CertificateParams, String> {
     let mut params = CertificateParams::default();
     params.distinguished_name = distinguished_name(&entity.subject)?;
     params.key_usages = entity

@@ -14,6 +14,7 @@
 //! ```
 
 mod cache;
+mod entity;
 mod error;
 mod export;
 mod generate;
