@@ -20,9 +20,7 @@ const ROUNDS: usize = 3;
 
 async fn bare_server(pki: &Pki) -> SocketAddr {
     let leaf = pki.entity("server-rsa").expect("server-rsa");
-    let chain = std::iter::once(leaf.cert.clone())
-        .chain(leaf.intermediates.iter().cloned())
-        .collect();
+    let chain = leaf.chain_der();
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))

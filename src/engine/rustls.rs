@@ -203,9 +203,7 @@ fn certified_key(
             .iter()
             .map(|n| Ok(pki.entity(n)?.cert.clone()))
             .collect::<Result<_, EngineError>>()?,
-        None => std::iter::once(leaf.cert.clone())
-            .chain(leaf.intermediates.iter().cloned())
-            .collect(),
+        None => leaf.chain_der(),
     };
     let key = provider
         .key_provider
