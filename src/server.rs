@@ -1,5 +1,6 @@
 //! The listener: one per scenario, a task per connection, observations collected.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -82,11 +83,20 @@ pub enum ServerError {
     },
 }
 
+/// Finished observations: the newest `KEPT` of them, so a long-running server stays bounded.
 #[derive(Default)]
 struct Collected {
-    done: Mutex<Vec<Observation>>,
+    done: Mutex<Finished>,
     changed: Notify,
 }
+
+#[derive(Default)]
+struct Finished {
+    total: usize,
+    kept: VecDeque<Observation>,
+}
+
+const KEPT: usize = 4096;
 
 /// A scenario being served on its own port.
 pub struct ScenarioServer {
@@ -156,23 +166,28 @@ impl ScenarioServer {
         self.addr
     }
 
-    /// Observations of every finished connection so far.
+    /// Observations of the finished connections, oldest first (the newest 4096 are kept).
     pub fn observations(&self) -> Vec<Observation> {
         self.collected
             .done
             .lock()
-            .map(|g| g.clone())
+            .map(|g| g.kept.iter().cloned().collect())
             .unwrap_or_default()
     }
 
-    /// Wait until at least `n` connections have finished; `None` on timeout.
+    /// How many connections have finished since start.
+    pub fn finished(&self) -> usize {
+        self.collected.done.lock().map(|g| g.total).unwrap_or(0)
+    }
+
+    /// Wait until at least `n` connections have finished, then return the kept
+    /// observations; `None` on timeout.
     pub async fn wait_for(&self, n: usize, timeout: Duration) -> Option<Vec<Observation>> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.collected.changed.notified();
-            let seen = self.observations();
-            if seen.len() >= n {
-                return Some(seen);
+            if self.finished() >= n {
+                return Some(self.observations());
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return None;
@@ -295,7 +310,11 @@ fn finish(obs: Observation, shared: &Shared) {
         }
     }
     if let Ok(mut done) = shared.collected.done.lock() {
-        done.push(obs);
+        done.total += 1;
+        if done.kept.len() == KEPT {
+            done.kept.pop_front();
+        }
+        done.kept.push_back(obs);
     }
     shared.collected.changed.notify_waiters();
 }

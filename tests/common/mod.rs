@@ -53,7 +53,12 @@ pub async fn observation(server: &ScenarioServer, n: usize) -> Observation {
     let all = server
         .wait_for(n, Duration::from_secs(15))
         .await
-        .unwrap_or_else(|| panic!("no observation #{n} within 15 s: {:?}", server.observations()));
+        .unwrap_or_else(|| {
+            panic!(
+                "no observation #{n} within 15 s: {:?}",
+                server.observations()
+            )
+        });
     all[n - 1].clone()
 }
 
@@ -81,7 +86,12 @@ impl Run {
 
     /// Assert the exit code, showing the output when it differs.
     pub fn expect_status(&self, code: i32) -> &Self {
-        assert_eq!(self.status, Some(code), "unexpected exit status; output:\n{}", self.output());
+        assert_eq!(
+            self.status,
+            Some(code),
+            "unexpected exit status; output:\n{}",
+            self.output()
+        );
         self
     }
 
@@ -124,4 +134,46 @@ pub async fn run(program: &str, args: &[String], stdin: &[u8]) -> Run {
 /// Turn `&str` arguments into owned ones.
 pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
+}
+
+/// What a completed handshake negotiated (the observation's `Negotiated` event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    /// e.g. `TLS 1.3`
+    pub version: String,
+    /// IANA suite name
+    pub cipher_suite: String,
+    /// ALPN protocol selected
+    pub alpn: Option<String>,
+    /// SNI the server saw
+    pub sni: Option<String>,
+}
+
+/// The `Negotiated` event, if the handshake completed.
+pub fn negotiated(obs: &Observation) -> Option<Negotiated> {
+    obs.events().find_map(|e| match e {
+        quirktls::observe::Event::Negotiated {
+            version,
+            cipher_suite,
+            alpn,
+            sni,
+        } => Some(Negotiated {
+            version: version.clone(),
+            cipher_suite: cipher_suite.clone(),
+            alpn: alpn.clone(),
+            sni: sni.clone(),
+        }),
+        _ => None,
+    })
+}
+
+/// The reasons of every `HandshakeFailed` event, joined by `; `.
+pub fn handshake_failures(obs: &Observation) -> String {
+    obs.events()
+        .filter_map(|e| match e {
+            quirktls::observe::Event::HandshakeFailed { reason } => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
