@@ -37,7 +37,9 @@ async fn bare_server(pki: &Pki) -> SocketAddr {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
@@ -80,7 +82,10 @@ async fn load(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> f64 {
                 while Instant::now() < deadline {
                     let tcp = TcpStream::connect(addr).await.expect("connect");
                     let _ = tcp.set_nodelay(true);
-                    let mut tls = connector.connect(name.clone(), tcp).await.expect("handshake");
+                    let mut tls = connector
+                        .connect(name.clone(), tcp)
+                        .await
+                        .expect("handshake");
                     let _ = tls.shutdown().await;
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -114,7 +119,9 @@ async fn main() {
         b += load(bare, client.clone()).await;
     }
     let (q, b) = (q / ROUNDS as f64, b / ROUNDS as f64);
-    println!("handshakes/s, TLS 1.3 RSA-2048, {CONCURRENCY} concurrent clients, {ROUNDS} x {ROUND:?}:");
+    println!(
+        "handshakes/s, TLS 1.3 RSA-2048, {CONCURRENCY} concurrent clients, {ROUNDS} x {ROUND:?}:"
+    );
     println!("  quirktls modern-baseline: {q:9.1}");
     println!("  bare tokio-rustls:        {b:9.1}");
     println!(

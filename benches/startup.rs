@@ -45,7 +45,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn main() {
     let expected = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
         .expect("scenarios dir")
-        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "yaml")))
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        })
         .count();
     let cold: Vec<Duration> = (0..3)
         .map(|_| {
@@ -55,17 +58,27 @@ fn main() {
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");
     time_to_ready(dir.path(), expected);
-    let warm: Vec<Duration> = (0..7).map(|_| time_to_ready(dir.path(), expected)).collect();
+    let warm: Vec<Duration> = (0..7)
+        .map(|_| time_to_ready(dir.path(), expected))
+        .collect();
     let (cold, warm) = (median(cold), median(warm));
     println!("startup: {expected} scenarios ready");
     println!(
         "  warm PKI cache: {:7.1} ms (target < 100 ms) {}",
         warm.as_secs_f64() * 1e3,
-        if warm < Duration::from_millis(100) { "ok" } else { "MISSED" }
+        if warm < Duration::from_millis(100) {
+            "ok"
+        } else {
+            "MISSED"
+        }
     );
     println!(
         "  cold PKI cache: {:7.1} ms (target < 3000 ms) {}",
         cold.as_secs_f64() * 1e3,
-        if cold < Duration::from_secs(3) { "ok" } else { "MISSED" }
+        if cold < Duration::from_secs(3) {
+            "ok"
+        } else {
+            "MISSED"
+        }
     );
 }

@@ -231,7 +231,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-async fn handle(mut stream: TcpStream, peer: SocketAddr, conn: u64, shared: &Shared) -> Observation {
+async fn handle(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    conn: u64,
+    shared: &Shared,
+) -> Observation {
     let _ = stream.set_nodelay(true);
     let scenario = &shared.scenario;
     let mut obs = Observation::new(scenario.name.clone(), conn);
@@ -256,7 +261,11 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, conn: u64, shared: &Sha
     }
     let io = ReplayTap::new(flight.bytes, stream);
     let opts = &shared.options;
-    if let Some(session) = shared.engine.handshake(io, &mut obs, opts.handshake_timeout).await {
+    if let Some(session) = shared
+        .engine
+        .handshake(io, &mut obs, opts.handshake_timeout)
+        .await
+    {
         let limits = AppLimits {
             max_request: 16 * 1024,
             read_timeout: opts.read_timeout,
@@ -284,7 +293,9 @@ async fn reject_sni(stream: &mut TcpStream, sni: Option<String>, obs: &mut Obser
     use tokio::io::AsyncWriteExt;
     let alert = Alert::fatal(AlertDescription::UNRECOGNIZED_NAME);
     obs.push(Event::SniRejected { sni });
-    let _ = stream.write_all(&alert.to_record(ProtocolVersion::TLS12)).await;
+    let _ = stream
+        .write_all(&alert.to_record(ProtocolVersion::TLS12))
+        .await;
     let _ = stream.shutdown().await;
     obs.push(Event::AlertSent(alert));
     obs.push(Event::Closed {

@@ -16,14 +16,26 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-const GOOD: &str = "name: good\ndescription: fine\nengine: rustls\ntls:\n  certificate: server-rsa\n";
+const GOOD: &str =
+    "name: good\ndescription: fine\nengine: rustls\ntls:\n  certificate: server-rsa\n";
 
 #[test]
 fn validate_accepts_every_builtin_scenario() {
-    let out = quirktls(&["validate", concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = quirktls(&[
+        "validate",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), 22, "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        22,
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -60,7 +72,11 @@ fn validate_reports_each_problem_with_file_line_column_and_exit_2() {
     }
     // A good file next to a bad one: the good one is reported ok, the run still fails.
     let good = write(dir.path(), "good.yaml", GOOD);
-    let out = quirktls(&["validate", &good, &dir.path().join("case0.yaml").to_string_lossy()]);
+    let out = quirktls(&[
+        "validate",
+        &good,
+        &dir.path().join("case0.yaml").to_string_lossy(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok good"));
 }
@@ -71,7 +87,10 @@ fn list_shows_every_builtin_with_its_summary() {
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 22, "{stdout}");
-    let sni = stdout.lines().find(|l| l.starts_with("sni-required ")).expect("sni-required listed");
+    let sni = stdout
+        .lines()
+        .find(|l| l.starts_with("sni-required "))
+        .expect("sni-required listed");
     assert!(sni.contains("unrecognized_name (112)"), "{sni}");
 }
 
@@ -94,7 +113,11 @@ fn serve_refuses_non_loopback_without_the_flag() {
 #[test]
 fn serve_rejects_a_bad_scenario_with_exit_2_before_listening() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "bad.yaml", "name: bad\ndescription: x\nengine: nginx\n");
+    let file = write(
+        dir.path(),
+        "bad.yaml",
+        "name: bad\ndescription: x\nengine: nginx\n",
+    );
     let out = quirktls(&["serve", &file]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{file}:3:9")));
@@ -106,7 +129,13 @@ fn serve_json_prints_a_ready_line_per_scenario_that_a_client_can_use() {
     let mut child = Command::new(BIN)
         .arg("--certs-dir")
         .arg(certs.path())
-        .args(["serve", "--json", "--quiet", "mtls-required", "modern-baseline"])
+        .args([
+            "serve",
+            "--json",
+            "--quiet",
+            "mtls-required",
+            "modern-baseline",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn serve");
@@ -114,18 +143,33 @@ fn serve_json_prints_a_ready_line_per_scenario_that_a_client_can_use() {
     let ready: Vec<serde_json::Value> = (0..2)
         .map(|_| serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap())
         .collect();
-    let mtls = ready.iter().find(|r| r["scenario"] == "mtls-required").expect("mtls ready");
+    let mtls = ready
+        .iter()
+        .find(|r| r["scenario"] == "mtls-required")
+        .expect("mtls ready");
     let port = mtls["port"].as_u64().unwrap();
     assert_eq!(mtls["event"], "ready");
     assert_eq!(mtls["server_name"], "server.quirktls.test");
-    for key in ["ca_file", "truststore", "client_cert", "client_key", "client_p12"] {
-        let path = mtls[key].as_str().unwrap_or_else(|| panic!("{key} in {mtls}"));
+    for key in [
+        "ca_file",
+        "truststore",
+        "client_cert",
+        "client_key",
+        "client_p12",
+    ] {
+        let path = mtls[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} in {mtls}"));
         assert!(Path::new(path).is_file(), "{key}: {path}");
     }
     // The ready line is enough to point curl at the scenario.
     let url = format!("https://server.quirktls.test:{port}/");
     let curl = Command::new("curl")
-        .args(["-sS", "--resolve", &format!("server.quirktls.test:{port}:127.0.0.1")])
+        .args([
+            "-sS",
+            "--resolve",
+            &format!("server.quirktls.test:{port}:127.0.0.1"),
+        ])
         .args(["--cacert", mtls["ca_file"].as_str().unwrap()])
         .args(["--cert", mtls["client_cert"].as_str().unwrap()])
         .args(["--key", mtls["client_key"].as_str().unwrap()])
@@ -134,7 +178,11 @@ fn serve_json_prints_a_ready_line_per_scenario_that_a_client_can_use() {
         .expect("run curl");
     let _ = child.kill();
     let _ = child.wait();
-    assert!(curl.status.success(), "{}", String::from_utf8_lossy(&curl.stderr));
+    assert!(
+        curl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&curl.stdout),
         "client cert: CN=quirktls test client,OU=clients,O=quirktls\n"

@@ -380,6 +380,30 @@ fn unix(t: rustls::pki_types::UnixTime) -> u64 {
 }
 
 // ---------------------------------------------------------------------------------------
+// Every scenario is covered
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn every_built_in_scenario_has_a_rustls_test() {
+    let source = include_str!("rustls_client.rs");
+    let mut names: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+    names.sort();
+    assert_eq!(names.len(), 22, "{names:?}");
+    for name in names {
+        assert!(
+            source.contains(&format!("\"{name}\"")),
+            "no test starts {name}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Certificate problems the client must refuse
 // ---------------------------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ async fn curl_completes_modern_baseline_and_server_observes_request() {
         b"",
     )
     .await;
-    run.expect_status(0).expect_output("quirktls modern-baseline: TLS 1.3");
+    run.expect_status(0)
+        .expect_output("quirktls modern-baseline: TLS 1.3");
     let obs = common::observation(&server, 1).await;
     assert_eq!(obs.http_request(), Some("GET /hello HTTP/1.1"));
     assert!(obs.handshake_completed());

@@ -51,11 +51,17 @@ pub(super) async fn respond(
 
 /// Fill `{placeholders}` in the body template with observed facts.
 pub(crate) fn render(template: &str, obs: &Observation) -> String {
-    let (mut version, mut suite, mut alpn, mut sni) = (String::new(), String::new(), String::new(), String::new());
+    let (mut version, mut suite, mut alpn, mut sni) =
+        (String::new(), String::new(), String::new(), String::new());
     let mut subject = "none".to_string();
     for event in obs.events() {
         match event {
-            Event::Negotiated { version: v, cipher_suite, alpn: a, sni: s } => {
+            Event::Negotiated {
+                version: v,
+                cipher_suite,
+                alpn: a,
+                sni: s,
+            } => {
                 version = v.clone();
                 suite = cipher_suite.clone();
                 alpn = a.clone().unwrap_or_default();
@@ -106,7 +112,10 @@ mod tests {
             alpn: Some("http/1.1".into()),
             sni: Some("server.quirktls.test".into()),
         });
-        let out = render("{scenario} {version} {cipher_suite} {alpn} {sni} {client_cert_subject}", &obs);
+        let out = render(
+            "{scenario} {version} {cipher_suite} {alpn} {sni} {client_cert_subject}",
+            &obs,
+        );
         assert_eq!(
             out,
             "demo TLS 1.3 TLS_AES_128_GCM_SHA256 http/1.1 server.quirktls.test none"

@@ -43,7 +43,11 @@ pub(crate) async fn serve(
 }
 
 /// Read until the client ends the connection; the ending is the observation.
-async fn drain(session: &mut Box<dyn Session>, obs: &mut Observation, limits: AppLimits) -> CloseKind {
+async fn drain(
+    session: &mut Box<dyn Session>,
+    obs: &mut Observation,
+    limits: AppLimits,
+) -> CloseKind {
     let mut buf = [0u8; 4096];
     loop {
         match tokio::time::timeout(limits.read_timeout, session.read(&mut buf)).await {

@@ -27,7 +27,11 @@ pub fn run(cmd: PkiCommand, spec_path: &Path, out: &Path) -> anyhow::Result<Exit
             }
             writeln!(out, "CA bundle:  {}", pki.ca_bundle().display())?;
             let password = quirktls::pki::P12_PASSWORD;
-            writeln!(out, "truststore: {} (password {password})", pki.truststore().display())?;
+            writeln!(
+                out,
+                "truststore: {} (password {password})",
+                pki.truststore().display()
+            )?;
             eprintln!("done in {} ms", started.elapsed().as_millis());
             Ok(ExitCode::SUCCESS)
         }

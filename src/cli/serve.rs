@@ -42,7 +42,10 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
                 args.bind
             );
         }
-        eprintln!("warning: listening on {}: every scenario here is deliberately insecure", args.bind);
+        eprintln!(
+            "warning: listening on {}: every scenario here is deliberately insecure",
+            args.bind
+        );
     }
     let spec = PkiSpec::load(spec_path)?;
     let paths = if args.paths.is_empty() {
@@ -52,14 +55,18 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
     };
     let scenarios = scenario::load_paths(&paths, &spec)?;
     if scenarios.is_empty() {
-        bail!("no scenarios found in {:?} (hint: pass scenario files or directories)", paths);
+        bail!(
+            "no scenarios found in {:?} (hint: pass scenario files or directories)",
+            paths
+        );
     }
     let pki = Pki::ensure(&spec, certs_dir)?;
     let events: Option<EventSink> = match args.events.as_deref() {
         None => None,
         Some("-") => Some(Arc::new(Mutex::new(Box::new(std::io::stdout())))),
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create --events file {path}"))?;
+            let file = File::create(path)
+                .with_context(|| format!("cannot create --events file {path}"))?;
             Some(Arc::new(Mutex::new(Box::new(file))))
         }
     };
@@ -76,7 +83,9 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             servers.push(ScenarioServer::start(s, &pki, &options).await?);
         }
         announce(&servers, &pki, args.json)?;
-        tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
@@ -86,8 +95,16 @@ fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result
     let mut out = std::io::stdout().lock();
     let ca = pki.ca_bundle();
     if !json {
-        let width = servers.iter().map(|s| s.scenario().name.len()).max().unwrap_or(8);
-        writeln!(out, "{:width$}  {:21}  {:22}  CA file", "scenario", "address", "server name")?;
+        let width = servers
+            .iter()
+            .map(|s| s.scenario().name.len())
+            .max()
+            .unwrap_or(8);
+        writeln!(
+            out,
+            "{:width$}  {:21}  {:22}  CA file",
+            "scenario", "address", "server name"
+        )?;
     }
     for server in servers {
         let s = server.scenario();
@@ -116,8 +133,19 @@ fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result
             }
             writeln!(out, "{line}")?;
         } else {
-            let width = servers.iter().map(|s| s.scenario().name.len()).max().unwrap_or(8);
-            writeln!(out, "{:width$}  {:21}  {:22}  {}", s.name, addr.to_string(), s.server_name(), ca.display())?;
+            let width = servers
+                .iter()
+                .map(|s| s.scenario().name.len())
+                .max()
+                .unwrap_or(8);
+            writeln!(
+                out,
+                "{:width$}  {:21}  {:22}  {}",
+                s.name,
+                addr.to_string(),
+                s.server_name(),
+                ca.display()
+            )?;
         }
     }
     out.flush()?;

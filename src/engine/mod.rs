@@ -3,6 +3,7 @@
 
 mod io;
 mod rustls;
+mod scripted;
 
 use std::time::Duration;
 
@@ -97,14 +98,15 @@ async fn rustls_handshake(
         Err((err, mut io)) => {
             let seen = io.take_alerts();
             let tls_err = rustls_error(&err);
-            if let Some(reason) = note.take() {
-                obs.push(Event::HandshakeFailed {
-                    reason: format!("client certificate rejected: {reason}"),
-                });
+            if let Some(subjects) = note.presented() {
+                obs.push(Event::ClientCertificate { subjects });
             }
-            obs.push(Event::HandshakeFailed {
-                reason: err.to_string(),
-            });
+            // The verifier's reason, not the error a `reject_alert` was mapped through.
+            let reason = note.rejected().map_or_else(
+                || err.to_string(),
+                |r| format!("client certificate rejected: {r}"),
+            );
+            obs.push(Event::HandshakeFailed { reason });
             if let Some(::rustls::Error::AlertReceived(desc)) = tls_err {
                 obs.push(Event::AlertReceived(Alert::fatal(
                     crate::wire::AlertDescription(u8::from(*desc)),
@@ -119,7 +121,8 @@ async fn rustls_handshake(
             } else {
                 seen
             };
-            let fatal = !sent.is_empty() || matches!(tls_err, Some(::rustls::Error::AlertReceived(_)));
+            let fatal =
+                !sent.is_empty() || matches!(tls_err, Some(::rustls::Error::AlertReceived(_)));
             for alert in sent {
                 obs.push(Event::AlertSent(alert));
             }
@@ -144,7 +147,9 @@ fn record_negotiated(conn: &::rustls::ServerConnection, obs: &mut Observation) {
         .negotiated_cipher_suite()
         .map(|s| {
             let suite = crate::wire::CipherSuite(u16::from(s.suite()));
-            suite.name().map_or_else(|| suite.to_string(), str::to_string)
+            suite
+                .name()
+                .map_or_else(|| suite.to_string(), str::to_string)
         })
         .unwrap_or_default();
     obs.push(Event::Negotiated {
@@ -157,17 +162,10 @@ fn record_negotiated(conn: &::rustls::ServerConnection, obs: &mut Observation) {
     });
     match conn.peer_certificates() {
         Some(chain) if !chain.is_empty() => obs.push(Event::ClientCertificate {
-            subjects: chain.iter().map(|c| subject_of(c)).collect(),
+            subjects: chain.iter().map(|c| self::rustls::subject_of(c)).collect(),
         }),
         _ => obs.push(Event::NoClientCertificate),
     }
-}
-
-fn subject_of(cert: &[u8]) -> String {
-    use der::Decode;
-    x509_cert::Certificate::from_der(cert)
-        .map(|c| c.tbs_certificate.subject.to_string())
-        .unwrap_or_else(|e| format!("<unparsable certificate: {e}>"))
 }
 
 fn rustls_error(err: &std::io::Error) -> Option<&::rustls::Error> {

@@ -39,14 +39,35 @@ struct ClientAuthPlan {
     reject_alert: Option<AlertDescription>,
 }
 
-/// Per-connection record of why the client's certificate was refused.
+/// Per-connection record of the client certificate the verifier saw, so a rejected
+/// certificate is observed too (rustls keeps it only when the handshake succeeds).
 #[derive(Debug, Default)]
-pub(crate) struct RejectNote(std::sync::Mutex<Option<String>>);
+pub(crate) struct CertNote(std::sync::Mutex<SeenCert>);
 
-impl RejectNote {
-    pub(crate) fn take(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|mut g| g.take())
+#[derive(Debug, Default)]
+struct SeenCert {
+    subjects: Option<Vec<String>>,
+    rejected: Option<String>,
+}
+
+impl CertNote {
+    /// Subjects of the presented chain (leaf first), if one was presented.
+    pub(crate) fn presented(&self) -> Option<Vec<String>> {
+        self.0.lock().ok().and_then(|mut g| g.subjects.take())
     }
+
+    /// The verifier's real reason for refusing it (before any `reject_alert` mapping).
+    pub(crate) fn rejected(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut g| g.rejected.take())
+    }
+}
+
+/// A certificate's subject as RFC 4514 text.
+pub(crate) fn subject_of(cert: &[u8]) -> String {
+    use der::Decode;
+    x509_cert::Certificate::from_der(cert)
+        .map(|c| c.tbs_certificate.subject.to_string())
+        .unwrap_or_else(|e| format!("<unparsable certificate: {e}>"))
 }
 
 impl RustlsEngine {
@@ -111,15 +132,15 @@ impl RustlsEngine {
     }
 
     /// The config for one connection, and where its verifier notes a rejected certificate.
-    pub(crate) fn config(&self) -> Result<(Arc<ServerConfig>, Arc<RejectNote>), EngineError> {
-        let note = Arc::new(RejectNote::default());
+    pub(crate) fn config(&self) -> Result<(Arc<ServerConfig>, Arc<CertNote>), EngineError> {
+        let note = Arc::new(CertNote::default());
         match &self.shared {
             Some(shared) => Ok((shared.clone(), note)),
             None => Ok((self.build(Some(note.clone()))?, note)),
         }
     }
 
-    fn build(&self, note: Option<Arc<RejectNote>>) -> Result<Arc<ServerConfig>, EngineError> {
+    fn build(&self, note: Option<Arc<CertNote>>) -> Result<Arc<ServerConfig>, EngineError> {
         let builder = ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&self.versions)
             .map_err(|e| EngineError::Config(format!("versions: {e}")))?;
@@ -234,7 +255,7 @@ impl ResolvesServerCert for SniCerts {
 struct NotingVerifier {
     inner: Arc<dyn ClientCertVerifier>,
     reject_alert: Option<AlertDescription>,
-    note: Arc<RejectNote>,
+    note: Arc<CertNote>,
 }
 
 impl fmt::Debug for NotingVerifier {
@@ -277,17 +298,18 @@ impl ClientCertVerifier for NotingVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.inner
-            .verify_client_cert(end_entity, intermediates, now)
-            .map_err(|err| {
-                if let Ok(mut g) = self.note.0.lock() {
-                    *g = Some(err.to_string());
-                }
-                match self.reject_alert.and_then(error_for_alert) {
-                    Some(e) => rustls::Error::InvalidCertificate(e),
-                    None => err,
-                }
-            })
+        let result = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now);
+        if let Ok(mut seen) = self.note.0.lock() {
+            let chain = std::iter::once(end_entity).chain(intermediates);
+            seen.subjects = Some(chain.map(|c| subject_of(c)).collect());
+            seen.rejected = result.as_ref().err().map(ToString::to_string);
+        }
+        result.map_err(|err| match self.reject_alert.and_then(error_for_alert) {
+            Some(e) => rustls::Error::InvalidCertificate(e),
+            None => err,
+        })
     }
 
     fn verify_tls12_signature(
