@@ -521,4 +521,11 @@ async fn mtls_wrong_client_ca_rejects_the_certificate_with_bad_certificate() {
         failures.contains("client certificate rejected") && failures.contains("UnknownIssuer"),
         "{failures}"
     );
+    // The rejected certificate is observed too: the client did present it.
+    assert_eq!(
+        obs.client_certificate().and_then(|c| c.first()),
+        Some(&client_subject()),
+        "{}",
+        obs.log_line()
+    );
 }
