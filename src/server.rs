@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::app::{self, AppLimits};
-use crate::engine::{Engine, EngineError, ReplayTap};
+use crate::engine::{linger_close, Engine, EngineError, ReplayTap};
 use crate::observe::{read_first_flight, CloseKind, Event, FirstFlightLimits, Observation};
 use crate::pki::Pki;
 use crate::scenario::{Scenario, SniPolicy};
@@ -296,7 +296,7 @@ async fn reject_sni(stream: &mut TcpStream, sni: Option<String>, obs: &mut Obser
     let _ = stream
         .write_all(&alert.to_record(ProtocolVersion::TLS12))
         .await;
-    let _ = stream.shutdown().await;
+    linger_close(stream).await;
     obs.push(Event::AlertSent(alert));
     obs.push(Event::Closed {
         how: CloseKind::FatalAlert,

@@ -126,6 +126,25 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
     }
 }
 
+/// Close after a fatal alert without resetting: shut our side, then read (bounded in
+/// bytes and time) until the client closes. Dropping a socket with unread client data
+/// makes the kernel send a reset, and clients then report "broken pipe" instead of the alert.
+pub async fn linger_close<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const MAX_BYTES: usize = 64 * 1024;
+    const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+    let _ = io.shutdown().await;
+    let mut buf = [0u8; 4096];
+    let mut read = 0;
+    let deadline = tokio::time::Instant::now() + MAX_WAIT;
+    while read < MAX_BYTES {
+        match tokio::time::timeout_at(deadline, io.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => read += n,
+            _ => break,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

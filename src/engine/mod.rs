@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-pub use self::io::ReplayTap;
+pub use self::io::{linger_close, ReplayTap};
 use self::rustls::RustlsEngine;
 use crate::observe::{CloseKind, Event, Observation};
 use crate::pki::{Pki, PkiError};
@@ -131,6 +131,7 @@ async fn rustls_handshake(
             } else {
                 close_kind(&err)
             };
+            linger_close(&mut io).await;
             obs.push(Event::Closed { how });
             None
         }
