@@ -18,7 +18,7 @@ pki:
 
 ## Every test: unit, integration (real clients on 127.0.0.1), property tests, doc tests.
 test: deps
-	$(CARGO) test --all-targets
+	$(CARGO) test --lib --bins --tests
 	$(CARGO) test --doc
 
 ## Benchmarks: handshakes/s vs bare tokio-rustls, and time to every scenario ready.

@@ -3,106 +3,45 @@
 
 mod common;
 
+use common::clients::{Client, SClient};
+use common::{Run, Session, CLIENT_SUBJECT, HOST, TLS12, TLS13};
 use quirktls::observe::{CloseKind, Event, Observation};
-use quirktls::wire::{Alert, AlertDescription as Desc, ProtocolVersion as WireVersion};
+use quirktls::wire::{AlertDescription as Desc, ProtocolVersion as WireVersion};
 
-const HOST: &str = "server.quirktls.test";
-const CLIENT_SUBJECT: &str = "CN=quirktls test client,OU=clients,O=quirktls";
 const CLIENT_CA_SUBJECT: &str = "CN=quirktls Client CA,O=quirktls";
 
-/// `-servername NAME -verify_hostname NAME`.
-fn named(host: &str) -> Vec<String> {
-    common::args(&["-servername", host, "-verify_hostname", host])
-}
-
-/// `-cert`/`-key` of the `client` identity (its chain.pem: cert + intermediates).
-fn client_identity() -> Vec<String> {
-    let client = common::entity("client");
-    vec![
-        "-cert".into(),
-        client.chain_pem.display().to_string(),
-        "-key".into(),
-        client.key_pem.display().to_string(),
-    ]
-}
-
-fn http_get(host: &str) -> Vec<u8> {
-    format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes()
-}
-
-/// Start `scenario`, run `openssl s_client` against it with the CA bundle, verification
-/// failures fatal and `-ign_eof` (so it waits for the response), then collect the
-/// server's observation.
-async fn s_client(scenario: &str, extra: &[String], stdin: &[u8]) -> (common::Run, Observation) {
-    let server = common::start(scenario).await;
-    let mut args = common::args(&[
-        "s_client",
-        "-connect",
-        &server.addr().to_string(),
-        "-CAfile",
-        common::ca_bundle().to_str().unwrap(),
-        "-verify_return_error",
-        "-ign_eof",
-    ]);
-    args.extend_from_slice(extra);
-    let run = common::run("openssl", &args, stdin).await;
-    let obs = common::observation(&server, 1).await;
-    (run, obs)
-}
-
-fn fatal(desc: Desc) -> Alert {
-    Alert::fatal(desc)
-}
-
-fn hello_sni(obs: &Observation) -> Option<String> {
-    obs.client_hello().expect("a ClientHello").sni.clone()
-}
-
-fn negotiated(obs: &Observation) -> (String, String, Option<String>) {
-    obs.events()
-        .find_map(|e| match e {
-            Event::Negotiated {
-                version,
-                cipher_suite,
-                sni,
-                ..
-            } => Some((version.clone(), cipher_suite.clone(), sni.clone())),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no Negotiated event: {obs:#?}"))
-}
-
 /// s_client completed, verified the server, and printed the HTTP response with `body`;
-/// the server negotiated `version`/`suite`, saw `GET / HTTP/1.1` and a close_notify.
+/// the server negotiated `session`, saw `GET / HTTP/1.1` (see
+/// [`common::assert_completed`]) and a close_notify.
 fn assert_completed(
-    run: &common::Run,
+    run: &Run,
     obs: &Observation,
-    new_line: &str,
-    version: &str,
-    suite: &str,
+    session: &Session,
     sni: Option<&str>,
     body: &str,
 ) {
+    let new_line = format!(
+        "New, {}, Cipher is {}",
+        session.protocol, session.openssl_suite
+    );
     run.expect_status(0)
-        .expect_output(new_line)
+        .expect_output(&new_line)
         .expect_output("Verify return code: 0 (ok)")
         .expect_output("HTTP/1.1 200 OK\r\n")
         .expect_output(&format!("\r\n\r\n{body}"));
-    assert_eq!(
-        negotiated(obs),
-        (version.into(), suite.into(), sni.map(str::to_string)),
-        "{obs:#?}"
-    );
-    assert_eq!(hello_sni(obs).as_deref(), sni);
-    assert_eq!(obs.http_request(), Some("GET / HTTP/1.1"));
-    assert_eq!(obs.alerts_sent(), vec![], "{obs:#?}");
-    assert_eq!(obs.alerts_received(), vec![], "{obs:#?}");
-    assert_eq!(obs.closed(), Some(CloseKind::CloseNotify), "{obs:#?}");
+    common::assert_completed(obs, session, sni, "/");
+    common::assert_closed(obs, CloseKind::CloseNotify);
 }
 
-/// s_client ended with the server's fatal `alert` (number and OpenSSL's text); the server
-/// sent exactly that alert.
-fn assert_server_alert(run: &common::Run, obs: &Observation, alert: Desc, text: &str) {
+/// Start `scenario` and run `s_client` against it: it ends with the server's fatal `alert`
+/// (number and OpenSSL's `text`), and the server sent exactly that alert.
+async fn refused_by_server(
+    s_client: SClient,
+    scenario: &str,
+    alert: Desc,
+    text: &str,
+) -> (Run, Observation) {
+    let (run, obs) = s_client.once(scenario).await;
     run.expect_status(1);
     // OpenSSL reports the received alert on stderr, e.g. `...:tlsv1 unrecognized
     // name:...:SSL alert number 112`.
@@ -114,31 +53,8 @@ fn assert_server_alert(run: &common::Run, obs: &Observation, alert: Desc, text: 
         );
     }
     assert!(!run.output().contains("HTTP/1.1 200 OK"));
-    assert!(!obs.handshake_completed(), "{obs:#?}");
-    assert_eq!(obs.alerts_sent(), vec![fatal(alert)], "{obs:#?}");
-    assert_eq!(obs.alerts_received(), vec![], "{obs:#?}");
-    assert_eq!(obs.closed(), Some(CloseKind::FatalAlert), "{obs:#?}");
-    assert_eq!(obs.http_request(), None);
-}
-
-/// s_client refused the certificate with verify error `code (text)` and sent `alert`.
-async fn expect_verify_failure(scenario: &str, code: u32, text: &str, alert: Desc) {
-    let (run, obs) = s_client(scenario, &named(HOST), &http_get(HOST)).await;
-    run.expect_status(1)
-        .expect_output(&format!("verify error:num={code}:{text}"))
-        .expect_output(&format!("Verify return code: {code} ({text})"))
-        .expect_output("certificate verify failed");
-    assert!(!run.output().contains("HTTP/1.1 200 OK"));
-    assert!(!obs.handshake_completed(), "{scenario}: {obs:#?}");
-    assert_eq!(
-        obs.alerts_received(),
-        vec![fatal(alert)],
-        "{scenario}: {obs:#?}"
-    );
-    assert_eq!(obs.alerts_sent(), vec![], "{scenario}: {obs:#?}");
-    assert_eq!(obs.closed(), Some(CloseKind::FatalAlert));
-    assert_eq!(obs.http_request(), None);
-    assert_eq!(hello_sni(&obs).as_deref(), Some(HOST));
+    common::assert_server_sent(&obs, alert);
+    (run, obs)
 }
 
 /// The hex dump `s_client -msg` prints for the first received handshake message `name`.
@@ -210,98 +126,31 @@ fn acceptable_ca_names(stdout: &str) -> Vec<&str> {
 
 #[test]
 fn every_built_in_scenario_has_an_openssl_test() {
-    let source = include_str!("openssl_client.rs");
-    let mut names: Vec<String> =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-            .collect();
-    names.sort();
-    assert_eq!(names.len(), 22, "{names:?}");
-    for name in names {
-        assert!(
-            source.contains(&format!("\"{name}\"")),
-            "no test starts {name}"
-        );
-    }
+    let shared = common::OPENSSL_VERIFY_FAILURES.map(|(scenario, ..)| scenario);
+    common::assert_every_scenario_named(include_str!("openssl_client.rs"), &shared);
 }
 
 // ---------------------------------------------------------------------------------------
 // Certificate problems OpenSSL refuses
 // ---------------------------------------------------------------------------------------
 
+/// s_client refuses the certificate with verify error `code (text)` and sends `alert`.
 #[tokio::test]
-async fn expired_fails_verification_and_server_receives_certificate_expired() {
-    expect_verify_failure(
-        "expired",
-        10,
-        "certificate has expired",
-        Desc::CERTIFICATE_EXPIRED,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn not_yet_valid_fails_verification_and_server_receives_bad_certificate() {
-    // OpenSSL sends bad_certificate(42) for "not yet valid", unlike rustls (45).
-    expect_verify_failure(
-        "not-yet-valid",
-        9,
-        "certificate is not yet valid",
-        Desc::BAD_CERTIFICATE,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn wrong_host_fails_hostname_check_and_server_receives_bad_certificate() {
-    expect_verify_failure("wrong-host", 62, "hostname mismatch", Desc::BAD_CERTIFICATE).await;
-}
-
-#[tokio::test]
-async fn self_signed_fails_verification_and_server_receives_unknown_ca() {
-    expect_verify_failure(
-        "self-signed",
-        18,
-        "self-signed certificate",
-        Desc::UNKNOWN_CA,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn untrusted_root_fails_verification_and_server_receives_unknown_ca() {
-    expect_verify_failure(
-        "untrusted-root",
-        20,
-        "unable to get local issuer certificate",
-        Desc::UNKNOWN_CA,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn incomplete_chain_fails_verification_and_server_receives_unknown_ca() {
-    expect_verify_failure(
-        "incomplete-chain",
-        20,
-        "unable to get local issuer certificate",
-        Desc::UNKNOWN_CA,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn sha1_leaf_is_too_weak_at_security_level_1_and_server_receives_bad_certificate() {
-    expect_verify_failure(
-        "sha1-leaf",
-        68,
-        "CA signature digest algorithm too weak",
-        Desc::BAD_CERTIFICATE,
-    )
-    .await;
+async fn certificate_problems_fail_verification_and_the_server_receives_an_alert() {
+    let wrong_host = ("wrong-host", 62, "hostname mismatch", Desc::BAD_CERTIFICATE);
+    for (scenario, code, text, alert) in common::OPENSSL_VERIFY_FAILURES
+        .into_iter()
+        .chain([wrong_host])
+    {
+        eprintln!("scenario {scenario}");
+        let (run, obs) = SClient::named(HOST).once(scenario).await;
+        run.expect_status(1)
+            .expect_output(&format!("verify error:num={code}:{text}"))
+            .expect_output(&format!("Verify return code: {code} ({text})"))
+            .expect_output("certificate verify failed");
+        assert!(!run.output().contains("HTTP/1.1 200 OK"));
+        common::assert_server_received(&obs, alert);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -310,9 +159,10 @@ async fn sha1_leaf_is_too_weak_at_security_level_1_and_server_receives_bad_certi
 
 #[tokio::test]
 async fn modern_baseline_completes_with_tls13_alpn_and_http() {
-    let mut args = named(HOST);
-    args.extend(common::args(&["-alpn", "http/1.1"]));
-    let (run, obs) = s_client("modern-baseline", &args, &http_get(HOST)).await;
+    let (run, obs) = SClient::named(HOST)
+        .args(&["-alpn", "http/1.1"])
+        .once("modern-baseline")
+        .await;
     run.expect_output("ALPN protocol: http/1.1");
     assert_eq!(
         obs.client_hello().unwrap().alpn,
@@ -321,85 +171,52 @@ async fn modern_baseline_completes_with_tls13_alpn_and_http() {
     assert!(obs
         .events()
         .any(|e| matches!(e, Event::Negotiated { alpn: Some(a), .. } if a == "http/1.1")));
-    assert!(obs.events().any(|e| *e == Event::NoClientCertificate));
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls modern-baseline: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-    );
+    common::assert_no_client_cert(&obs);
+    let body = TLS13.body("modern-baseline");
+    assert_completed(&run, &obs, &TLS13, Some(HOST), &body);
 }
 
+/// TLS 1.3 scenarios s_client completes with `-verify_hostname` and `-verify_return_error`,
+/// printing these lines of the verified chain.
 #[tokio::test]
-async fn reversed_chain_completes_and_openssl_builds_the_path() {
-    let (run, obs) = s_client("reversed-chain", &named(HOST), &http_get(HOST)).await;
-    run.expect_output("depth=3 O = quirktls, CN = quirktls Root CA")
-        .expect_output("depth=2 O = quirktls, CN = quirktls Intermediate CA\n")
-        .expect_output("depth=1 O = quirktls, CN = quirktls Intermediate CA 2")
-        .expect_output("depth=0 O = quirktls, CN = server.quirktls.test");
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls reversed-chain: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-    );
-}
-
-#[tokio::test]
-async fn x509v1_root_completes_with_the_v1_root_as_anchor() {
-    let (run, obs) = s_client("x509v1-root", &named(HOST), &http_get(HOST)).await;
-    run.expect_output("depth=1 O = quirktls, CN = quirktls v1 Root CA");
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls x509v1-root: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-    );
-}
-
-#[tokio::test]
-async fn x509v1_leaf_is_accepted_by_openssl_via_the_subject_cn() {
-    // The scenario's "OpenSSL-based clients may accept it by CN": OpenSSL 3.0 does, even
-    // with -verify_hostname and -verify_return_error.
-    let (run, obs) = s_client("x509v1-leaf", &named(HOST), &http_get(HOST)).await;
-    run.expect_output("depth=0 O = quirktls, CN = server.quirktls.test");
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls x509v1-leaf: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-    );
-}
-
-#[tokio::test]
-async fn no_san_cn_only_is_accepted_by_openssl_hostname_check_via_cn_fallback() {
-    // OpenSSL's X509_check_host falls back to the subject CN when a certificate has no
-    // DNS subjectAltName (unless X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, which s_client
-    // cannot set), so -verify_hostname passes. The scenario description claims OpenSSL
-    // with host checks refuses it; that is not what OpenSSL 3.0 does.
-    let (run, obs) = s_client("no-san-cn-only", &named(HOST), &http_get(HOST)).await;
-    run.expect_output("depth=0 CN = server.quirktls.test");
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls no-san-cn-only: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-    );
+async fn accepted_scenarios_complete_and_print_the_verified_chain() {
+    for (scenario, chain) in [
+        // OpenSSL builds the path from the reversed chain.
+        (
+            "reversed-chain",
+            &[
+                "depth=3 O = quirktls, CN = quirktls Root CA",
+                "depth=2 O = quirktls, CN = quirktls Intermediate CA\n",
+                "depth=1 O = quirktls, CN = quirktls Intermediate CA 2",
+                "depth=0 O = quirktls, CN = server.quirktls.test",
+            ][..],
+        ),
+        // The v1 root is the anchor.
+        (
+            "x509v1-root",
+            &["depth=1 O = quirktls, CN = quirktls v1 Root CA"],
+        ),
+        // The scenario's "OpenSSL-based clients may accept it by CN": OpenSSL 3.0 does,
+        // even with -verify_hostname and -verify_return_error.
+        (
+            "x509v1-leaf",
+            &["depth=0 O = quirktls, CN = server.quirktls.test"],
+        ),
+        // OpenSSL's X509_check_host falls back to the subject CN when a certificate has no
+        // DNS subjectAltName (unless X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, which s_client
+        // cannot set), so -verify_hostname passes. The scenario description claims
+        // OpenSSL with host checks refuses it; that is not what OpenSSL 3.0 does.
+        ("no-san-cn-only", &["depth=0 CN = server.quirktls.test"]),
+        ("tls13-only", &[]),
+    ] {
+        eprintln!("scenario {scenario}");
+        let (run, obs) = SClient::named(HOST).once(scenario).await;
+        for line in chain {
+            run.expect_output(line);
+        }
+        let body = TLS13.body(scenario);
+        assert_completed(&run, &obs, &TLS13, Some(HOST), &body);
+    }
 }
 
 /// `openssl x509 -text -noout` of an entity's certificate.
@@ -434,17 +251,10 @@ async fn openssl_x509_shows_the_v1_leaf_as_version_1() {
 
 #[tokio::test]
 async fn tls12_only_completes_with_tls12() {
-    let (run, obs) = s_client("tls12-only", &named(HOST), &http_get(HOST)).await;
+    let (run, obs) = SClient::named(HOST).once("tls12-only").await;
     run.expect_output("Protocol  : TLSv1.2");
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384",
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls tls12-only: TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, client cert: none\n",
-    );
+    let body = TLS12.body("tls12-only");
+    assert_completed(&run, &obs, &TLS12, Some(HOST), &body);
     assert_eq!(
         obs.client_hello().unwrap().supported_versions[..2],
         [WireVersion::TLS13, WireVersion::TLS12]
@@ -453,10 +263,13 @@ async fn tls12_only_completes_with_tls12() {
 
 #[tokio::test]
 async fn tls12_only_refuses_tls13_only_client_with_protocol_version() {
-    let mut args = named(HOST);
-    args.push("-tls1_3".into());
-    let (run, obs) = s_client("tls12-only", &args, &http_get(HOST)).await;
-    assert_server_alert(&run, &obs, Desc::PROTOCOL_VERSION, "alert protocol version");
+    let (_, obs) = refused_by_server(
+        SClient::named(HOST).args(&["-tls1_3"]),
+        "tls12-only",
+        Desc::PROTOCOL_VERSION,
+        "alert protocol version",
+    )
+    .await;
     assert_eq!(
         obs.client_hello().unwrap().supported_versions,
         vec![WireVersion::TLS13]
@@ -464,66 +277,43 @@ async fn tls12_only_refuses_tls13_only_client_with_protocol_version() {
 }
 
 #[tokio::test]
-async fn tls13_only_completes_with_tls13() {
-    let (run, obs) = s_client("tls13-only", &named(HOST), &http_get(HOST)).await;
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls tls13-only: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-    );
-}
-
-#[tokio::test]
 async fn tls13_only_refuses_tls12_client_with_protocol_version() {
-    let mut args = named(HOST);
-    args.push("-tls1_2".into());
-    let (run, obs) = s_client("tls13-only", &args, &http_get(HOST)).await;
-    assert_server_alert(&run, &obs, Desc::PROTOCOL_VERSION, "alert protocol version");
+    let (_, obs) = refused_by_server(
+        SClient::named(HOST).args(&["-tls1_2"]),
+        "tls13-only",
+        Desc::PROTOCOL_VERSION,
+        "alert protocol version",
+    )
+    .await;
     let hello = obs.client_hello().unwrap();
     assert_eq!(hello.legacy_version, WireVersion::TLS12);
     assert_eq!(hello.supported_versions, vec![]);
-    assert_eq!(hello_sni(&obs).as_deref(), Some(HOST));
+    assert_eq!(common::hello_sni(&obs).as_deref(), Some(HOST));
 }
 
 #[tokio::test]
 async fn cipher_restricted_ecdhe_completes_when_its_suite_is_offered_last() {
-    let mut args = named(HOST);
-    args.extend(common::args(&[
-        "-tls1_2",
-        "-cipher",
-        "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384",
-    ]));
-    let (run, obs) = s_client("cipher-restricted-ecdhe", &args, &http_get(HOST)).await;
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384",
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls cipher-restricted-ecdhe: TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, client cert: none\n",
-    );
+    let (run, obs) = SClient::named(HOST)
+        .args(&[
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384",
+        ])
+        .once("cipher-restricted-ecdhe")
+        .await;
+    let body = TLS12.body("cipher-restricted-ecdhe");
+    assert_completed(&run, &obs, &TLS12, Some(HOST), &body);
 }
 
 #[tokio::test]
 async fn cipher_restricted_ecdhe_refuses_other_suites_with_handshake_failure() {
-    let mut args = named(HOST);
-    args.extend(common::args(&[
-        "-tls1_2",
-        "-cipher",
-        "ECDHE-RSA-AES128-GCM-SHA256",
-    ]));
-    let (run, obs) = s_client("cipher-restricted-ecdhe", &args, &http_get(HOST)).await;
-    assert_server_alert(
-        &run,
-        &obs,
+    let (_, obs) = refused_by_server(
+        SClient::named(HOST).args(&["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]),
+        "cipher-restricted-ecdhe",
         Desc::HANDSHAKE_FAILURE,
         "alert handshake failure",
-    );
+    )
+    .await;
     let offered: Vec<_> = obs
         .client_hello()
         .unwrap()
@@ -546,15 +336,14 @@ async fn cipher_restricted_ecdhe_refuses_other_suites_with_handshake_failure() {
 
 #[tokio::test]
 async fn sni_required_without_sni_gets_unrecognized_name() {
-    let (run, obs) = s_client(
+    let (_, obs) = refused_by_server(
+        SClient::with(&["-noservername"]),
         "sni-required",
-        &common::args(&["-noservername"]),
-        &http_get(HOST),
+        Desc::UNRECOGNIZED_NAME,
+        "unrecognized name",
     )
     .await;
-    assert_server_alert(&run, &obs, Desc::UNRECOGNIZED_NAME, "unrecognized name");
-    assert_eq!(hello_sni(&obs), None);
-    assert!(obs.events().any(|e| *e == Event::SniRejected { sni: None }));
+    common::assert_sni_rejected(&obs, None);
     let line = obs.log_line();
     assert!(line.contains("no SNI"), "{line}");
     assert!(
@@ -565,51 +354,31 @@ async fn sni_required_without_sni_gets_unrecognized_name() {
 
 #[tokio::test]
 async fn sni_required_with_sni_completes() {
-    let (run, obs) = s_client("sni-required", &named(HOST), &http_get(HOST)).await;
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        Some(HOST),
-        "quirktls sni-required: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-    );
+    let (run, obs) = SClient::named(HOST).once("sni-required").await;
+    let body = TLS13.body("sni-required");
+    assert_completed(&run, &obs, &TLS13, Some(HOST), &body);
     assert!(obs.log_line().contains("SNI=server.quirktls.test"));
 }
 
 #[tokio::test]
 async fn sni_multi_cert_serves_a_and_b_their_own_certificates() {
     for host in ["a.quirktls.test", "b.quirktls.test"] {
-        let (run, obs) = s_client("sni-multi-cert", &named(host), &http_get(host)).await;
+        let (run, obs) = SClient::named(host).once("sni-multi-cert").await;
         run.expect_output(&format!("depth=0 CN = {host}\n"))
             .expect_output(&format!("subject=CN = {host}\n"));
-        assert_completed(
-            &run,
-            &obs,
-            "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-            "TLS 1.3",
-            "TLS_AES_256_GCM_SHA384",
-            Some(host),
-            "quirktls sni-multi-cert: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-        );
+        let body = TLS13.body("sni-multi-cert");
+        assert_completed(&run, &obs, &TLS13, Some(host), &body);
     }
 }
 
 #[tokio::test]
 async fn sni_multi_cert_without_sni_serves_the_default_certificate() {
-    let args = common::args(&["-noservername", "-verify_hostname", HOST]);
-    let (run, obs) = s_client("sni-multi-cert", &args, &http_get(HOST)).await;
+    let (run, obs) = SClient::with(&["-noservername", "-verify_hostname", HOST])
+        .once("sni-multi-cert")
+        .await;
     run.expect_output("subject=O = quirktls, CN = server.quirktls.test\n");
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        None,
-        "quirktls sni-multi-cert: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n",
-    );
+    let body = TLS13.body("sni-multi-cert");
+    assert_completed(&run, &obs, &TLS13, None, &body);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -620,9 +389,12 @@ fn client_body() -> String {
     format!("client cert: {CLIENT_SUBJECT}\n")
 }
 
-/// chain.pem holds only the leaf (client-ca is a root), but OpenSSL completes the chain
-/// from -CAfile (auto chain building) and sends the client CA too.
-fn assert_server_saw_client_cert(obs: &Observation) {
+/// s_client completed with `session` presenting the `client` identity: the response names
+/// it, and the server saw it followed by the client CA. chain.pem holds only the leaf
+/// (client-ca is a root), but OpenSSL completes the chain from -CAfile (auto chain
+/// building) and sends the client CA too.
+fn assert_presented(run: &Run, obs: &Observation, session: &Session) {
+    assert_completed(run, obs, session, Some(HOST), &client_body());
     assert_eq!(
         obs.client_certificate(),
         Some(&[CLIENT_SUBJECT.to_string(), CLIENT_CA_SUBJECT.to_string()][..]),
@@ -631,111 +403,90 @@ fn assert_server_saw_client_cert(obs: &Observation) {
     assert_eq!(common::entity("client").intermediates, vec![]);
 }
 
-#[tokio::test]
-async fn mtls_required_with_identity_completes_and_lists_client_ca() {
-    let mut args = named(HOST);
-    args.extend(client_identity());
-    let (run, obs) = s_client("mtls-required", &args, &http_get(HOST)).await;
+/// The CA names s_client printed from the CertificateRequest: only the client CA.
+fn assert_lists_client_ca(run: &Run) {
     assert_eq!(
         acceptable_ca_names(&run.stdout),
         ["O = quirktls, CN = quirktls Client CA"]
     );
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-        "TLS 1.3",
-        "TLS_AES_256_GCM_SHA384",
-        Some(HOST),
-        &client_body(),
-    );
-    assert_server_saw_client_cert(&obs);
+}
+
+#[tokio::test]
+async fn mtls_required_with_identity_completes_and_lists_client_ca() {
+    let (run, obs) = SClient::named(HOST)
+        .with_identity()
+        .once("mtls-required")
+        .await;
+    assert_lists_client_ca(&run);
+    assert_presented(&run, &obs, &TLS13);
 }
 
 #[tokio::test]
 async fn mtls_required_without_identity_gets_certificate_required() {
-    let (run, obs) = s_client("mtls-required", &named(HOST), &http_get(HOST)).await;
-    assert_server_alert(
-        &run,
-        &obs,
+    let (_, obs) = refused_by_server(
+        SClient::named(HOST),
+        "mtls-required",
         Desc::CERTIFICATE_REQUIRED,
         "alert certificate required",
-    );
+    )
+    .await;
     assert_eq!(obs.client_certificate(), None);
-    assert_eq!(hello_sni(&obs).as_deref(), Some(HOST));
+    assert_eq!(common::hello_sni(&obs).as_deref(), Some(HOST));
 }
 
 #[tokio::test]
 async fn mtls_optional_completes_with_and_without_identity() {
-    let mut with = named(HOST);
-    with.extend(client_identity());
-    for (args, body) in [
-        (with, client_body()),
-        (named(HOST), "client cert: none\n".to_string()),
-    ] {
-        let (run, obs) = s_client("mtls-optional", &args, &http_get(HOST)).await;
-        assert_eq!(
-            acceptable_ca_names(&run.stdout),
-            ["O = quirktls, CN = quirktls Client CA"]
-        );
-        assert_completed(
-            &run,
-            &obs,
-            "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
-            "TLS 1.3",
-            "TLS_AES_256_GCM_SHA384",
-            Some(HOST),
-            &body,
-        );
-        if body == client_body() {
-            assert_server_saw_client_cert(&obs);
+    for identity in [true, false] {
+        let s_client = SClient::named(HOST);
+        let s_client = if identity {
+            s_client.with_identity()
         } else {
-            assert_eq!(obs.client_certificate(), None);
-            assert!(obs.events().any(|e| *e == Event::NoClientCertificate));
+            s_client
+        };
+        let (run, obs) = s_client.once("mtls-optional").await;
+        assert_lists_client_ca(&run);
+        if identity {
+            assert_presented(&run, &obs, &TLS13);
+        } else {
+            assert_completed(&run, &obs, &TLS13, Some(HOST), "client cert: none\n");
+            common::assert_no_client_cert(&obs);
         }
     }
 }
 
 #[tokio::test]
 async fn mtls_empty_ca_list_openssl_still_sends_its_certificate() {
-    let mut args = named(HOST);
-    args.extend(client_identity());
-    args.push("-msg".into());
-    let (run, obs) = s_client("mtls-empty-ca-list", &args, &http_get(HOST)).await;
+    let (run, obs) = SClient::named(HOST)
+        .with_identity()
+        .args(&["-msg"])
+        .once("mtls-empty-ca-list")
+        .await;
     run.expect_output("No client certificate CA names sent");
     let request = msg_bytes(&run.stdout, "CertificateRequest");
     assert_eq!(tls12_ca_names(&request), Vec::<Vec<u8>>::new());
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384",
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-        &client_body(),
-    );
-    assert_server_saw_client_cert(&obs);
+    assert_presented(&run, &obs, &TLS12);
 }
 
 #[tokio::test]
 async fn mtls_empty_ca_list_without_identity_gets_certificate_required() {
-    let (run, obs) = s_client("mtls-empty-ca-list", &named(HOST), &http_get(HOST)).await;
-    run.expect_output("No client certificate CA names sent");
-    assert_server_alert(
-        &run,
-        &obs,
+    let (run, obs) = refused_by_server(
+        SClient::named(HOST),
+        "mtls-empty-ca-list",
         Desc::CERTIFICATE_REQUIRED,
         "alert certificate required",
-    );
+    )
+    .await;
+    run.expect_output("No client certificate CA names sent");
     assert_eq!(obs.client_certificate(), None);
 }
 
 #[tokio::test]
 async fn mtls_unrelated_ca_list_names_only_the_unrelated_ca_and_openssl_sends_its_cert_anyway() {
-    let mut args = named(HOST);
-    args.extend(client_identity());
-    args.push("-msg".into());
-    let (run, obs) = s_client("mtls-unrelated-ca-list", &args, &http_get(HOST)).await;
+    let (run, obs) = SClient::named(HOST)
+        .with_identity()
+        .args(&["-msg"])
+        .once("mtls-unrelated-ca-list")
+        .await;
     assert_eq!(
         acceptable_ca_names(&run.stdout),
         ["O = partner, CN = Unrelated Partner CA"]
@@ -747,27 +498,18 @@ async fn mtls_unrelated_ca_list_names_only_the_unrelated_ca_and_openssl_sends_it
     assert_eq!(tls12_ca_names(&request), vec![unrelated.clone()]);
     assert!(request.windows(unrelated.len()).any(|w| w == unrelated));
     assert!(!request.windows(client_ca.len()).any(|w| w == client_ca));
-    assert_completed(
-        &run,
-        &obs,
-        "New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384",
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-        &client_body(),
-    );
-    assert_server_saw_client_cert(&obs);
+    assert_presented(&run, &obs, &TLS12);
 }
 
 #[tokio::test]
 async fn mtls_wrong_client_ca_client_sees_bad_certificate() {
-    let mut args = named(HOST);
-    args.extend(client_identity());
-    let (run, obs) = s_client("mtls-wrong-client-ca", &args, &http_get(HOST)).await;
-    assert_eq!(
-        acceptable_ca_names(&run.stdout),
-        ["O = quirktls, CN = quirktls Client CA"]
-    );
-    assert_server_alert(&run, &obs, Desc::BAD_CERTIFICATE, "alert bad certificate");
-    assert_eq!(hello_sni(&obs).as_deref(), Some(HOST));
+    let (run, obs) = refused_by_server(
+        SClient::named(HOST).with_identity(),
+        "mtls-wrong-client-ca",
+        Desc::BAD_CERTIFICATE,
+        "alert bad certificate",
+    )
+    .await;
+    assert_lists_client_ca(&run);
+    assert_eq!(common::hello_sni(&obs).as_deref(), Some(HOST));
 }

@@ -6,9 +6,10 @@ mod common;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use quirktls::observe::{CloseKind, Event, Observation};
+use common::{Session, CLIENT_SUBJECT, HOST, TLS12, TLS13};
+use quirktls::observe::Observation;
 use quirktls::server::ScenarioServer;
-use quirktls::wire::{Alert, AlertDescription as Desc, ProtocolVersion as WireVersion};
+use quirktls::wire::{AlertDescription as Desc, ProtocolVersion as WireVersion};
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::{aws_lc_rs, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
@@ -20,9 +21,6 @@ use rustls::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const HOST: &str = "server.quirktls.test";
-/// How the server renders the `client` identity's subject (RFC 4514, most specific first).
-const CLIENT_SUBJECT: &str = "CN=quirktls test client,OU=clients,O=quirktls";
 const DAY: u64 = 86_400;
 static TLS12_ONLY: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12];
 static TLS13_ONLY: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13];
@@ -156,6 +154,14 @@ impl Default for Client {
 }
 
 impl Client {
+    /// The default client, answering CertificateRequests through `rec`.
+    fn resolving(rec: &Arc<HintRecorder>) -> Self {
+        Self {
+            resolver: Some(rec.clone()),
+            ..Self::default()
+        }
+    }
+
     fn config(&self) -> ClientConfig {
         let builder = ClientConfig::builder_with_provider(provider(self.suites))
             .with_protocol_versions(self.versions)
@@ -183,6 +189,23 @@ struct Done {
 }
 
 impl Done {
+    /// The client negotiated `session`.
+    fn assert_session(&self, session: &Session) {
+        let (version, suite) = if *session == TLS13 {
+            (
+                ProtocolVersion::TLSv1_3,
+                CipherSuite::TLS13_AES_256_GCM_SHA384,
+            )
+        } else {
+            assert_eq!(*session, TLS12);
+            (
+                ProtocolVersion::TLSv1_2,
+                CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            )
+        };
+        assert_eq!((self.version, self.suite), (Some(version), Some(suite)));
+    }
+
     fn body(&self) -> &str {
         let response = self.response.as_ref().expect("an HTTP response");
         assert!(
@@ -288,80 +311,33 @@ fn dns_sans(der: &[u8]) -> Vec<String> {
 // Server side
 // ---------------------------------------------------------------------------------------
 
-fn fatal(desc: Desc) -> Alert {
-    Alert::fatal(desc)
+/// A completed handshake with `session` and one `GET / HTTP/1.1` (see
+/// [`common::assert_completed`]), no ALPN and no handshake failure.
+fn assert_server_completed(obs: &Observation, session: &Session, sni: Option<&str>) {
+    common::assert_completed(obs, session, sni, "/");
+    assert_eq!(common::negotiated(obs).unwrap().alpn, None, "{obs:#?}");
+    let reasons = common::failure_reasons(obs);
+    assert!(reasons.is_empty(), "{obs:#?}");
 }
 
-/// The SNI the ClientHello carried, as the server parsed it.
-fn hello_sni(obs: &Observation) -> Option<String> {
-    obs.client_hello().expect("a ClientHello").sni.clone()
+/// Start `scenario` and connect as HOST with `client`: the handshake completed on both
+/// sides with `session` and the server saw SNI HOST.
+async fn expect_completed(
+    scenario: &str,
+    client: &Client,
+    session: &Session,
+) -> (Done, Observation) {
+    let (done, obs) = run(scenario, client).await;
+    let done = done.unwrap_or_else(|e| panic!("{scenario}: handshake failed: {e}"));
+    assert_server_completed(&obs, session, Some(HOST));
+    (done, obs)
 }
 
-/// The `Negotiated` event's fields: (version, suite, alpn, sni).
-fn negotiated(obs: &Observation) -> (String, String, Option<String>, Option<String>) {
-    obs.events()
-        .find_map(|e| match e {
-            Event::Negotiated {
-                version,
-                cipher_suite,
-                alpn,
-                sni,
-            } => Some((
-                version.clone(),
-                cipher_suite.clone(),
-                alpn.clone(),
-                sni.clone(),
-            )),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no Negotiated event: {obs:#?}"))
-}
-
-fn failure_reasons(obs: &Observation) -> Vec<String> {
-    obs.events()
-        .filter_map(|e| match e {
-            Event::HandshakeFailed { reason } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// A completed handshake, one `GET / HTTP/1.1`, no alerts either way.
-fn assert_server_completed(obs: &Observation, version: &str, suite: &str, sni: Option<&str>) {
-    assert_eq!(
-        negotiated(obs),
-        (
-            version.to_string(),
-            suite.to_string(),
-            None,
-            sni.map(str::to_string)
-        ),
-        "{obs:#?}"
-    );
-    assert_eq!(hello_sni(obs).as_deref(), sni);
-    assert_eq!(obs.http_request(), Some("GET / HTTP/1.1"));
-    assert_eq!(obs.alerts_sent(), vec![], "{obs:#?}");
-    assert_eq!(obs.alerts_received(), vec![], "{obs:#?}");
-    assert!(failure_reasons(obs).is_empty(), "{obs:#?}");
-}
-
-/// The client refused the server: the server saw exactly `alert` from it and nothing else.
-fn assert_server_received(obs: &Observation, alert: Desc) {
-    assert!(!obs.handshake_completed(), "{obs:#?}");
-    assert_eq!(obs.alerts_received(), vec![fatal(alert)], "{obs:#?}");
-    assert_eq!(obs.alerts_sent(), vec![], "{obs:#?}");
-    assert_eq!(obs.closed(), Some(CloseKind::FatalAlert), "{obs:#?}");
-    assert_eq!(obs.http_request(), None);
-    assert_eq!(hello_sni(obs).as_deref(), Some(HOST));
-}
-
-/// The server ended the handshake with exactly `alert`.
-fn assert_server_sent(obs: &Observation, alert: Desc) {
-    assert!(!obs.handshake_completed(), "{obs:#?}");
-    assert_eq!(obs.alerts_sent(), vec![fatal(alert)], "{obs:#?}");
-    assert_eq!(obs.alerts_received(), vec![], "{obs:#?}");
-    assert_eq!(obs.closed(), Some(CloseKind::FatalAlert), "{obs:#?}");
-    assert_eq!(obs.http_request(), None);
+/// The server ended the handshake with `alert`, and the client's handshake or first read
+/// failed with `err`: that alert received.
+fn assert_alerted_by_server(err: Error, obs: &Observation, alert: AlertDescription) {
+    assert_eq!(err, Error::AlertReceived(alert));
+    common::assert_server_sent(obs, Desc(u8::from(alert)));
 }
 
 /// The default-config client refuses the server's certificate with `check`'s error and
@@ -372,7 +348,7 @@ async fn expect_refused(scenario: &str, alert: Desc, check: impl FnOnce(&Certifi
         Err(Error::InvalidCertificate(e)) => check(&e),
         other => panic!("{scenario}: expected InvalidCertificate, got {other:?}"),
     }
-    assert_server_received(&obs, alert);
+    common::assert_server_received(&obs, alert);
 }
 
 fn unix(t: rustls::pki_types::UnixTime) -> u64 {
@@ -385,22 +361,7 @@ fn unix(t: rustls::pki_types::UnixTime) -> u64 {
 
 #[test]
 fn every_built_in_scenario_has_a_rustls_test() {
-    let source = include_str!("rustls_client.rs");
-    let mut names: Vec<String> =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-            .collect();
-    names.sort();
-    assert_eq!(names.len(), 22, "{names:?}");
-    for name in names {
-        assert!(
-            source.contains(&format!("\"{name}\"")),
-            "no test starts {name}"
-        );
-    }
+    common::assert_every_scenario_named(include_str!("rustls_client.rs"), &[]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -432,61 +393,37 @@ async fn not_yet_valid_is_refused_and_server_receives_certificate_expired() {
     .await;
 }
 
+/// The certificate does not name HOST: refused for the name the client expected, with
+/// bad_certificate.
 #[tokio::test]
-async fn wrong_host_is_refused_for_name_and_server_receives_bad_certificate() {
-    expect_refused("wrong-host", Desc::BAD_CERTIFICATE, |e| match e {
-        CertificateError::NotValidForNameContext {
-            expected,
-            presented,
-        } => {
-            assert_eq!(expected, &dns(HOST));
-            assert_eq!(
+async fn names_not_matching_are_refused_for_name_and_server_receives_bad_certificate() {
+    for (scenario, names) in [
+        ("wrong-host", &[r#"DnsName("wrong.quirktls.test")"#][..]),
+        // No subjectAltName: the CN must not count.
+        ("no-san-cn-only", &[]),
+    ] {
+        expect_refused(scenario, Desc::BAD_CERTIFICATE, |e| match e {
+            CertificateError::NotValidForNameContext {
+                expected,
                 presented,
-                &vec![r#"DnsName("wrong.quirktls.test")"#.to_string()]
-            );
-        }
-        other => panic!("expected NotValidForNameContext, got {other:?}"),
-    })
-    .await;
+            } => {
+                assert_eq!(expected, &dns(HOST));
+                assert_eq!(presented, names, "{scenario}");
+            }
+            other => panic!("expected NotValidForNameContext, got {other:?}"),
+        })
+        .await;
+    }
 }
 
 #[tokio::test]
-async fn no_san_cn_only_is_refused_for_name_and_server_receives_bad_certificate() {
-    expect_refused("no-san-cn-only", Desc::BAD_CERTIFICATE, |e| match e {
-        CertificateError::NotValidForNameContext {
-            expected,
-            presented,
-        } => {
-            assert_eq!(expected, &dns(HOST));
-            assert!(presented.is_empty(), "CN must not count: {presented:?}");
-        }
-        other => panic!("expected NotValidForNameContext, got {other:?}"),
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn self_signed_is_unknown_issuer_and_server_receives_unknown_ca() {
-    expect_refused("self-signed", Desc::UNKNOWN_CA, |e| {
-        assert_eq!(e, &CertificateError::UnknownIssuer)
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn untrusted_root_is_unknown_issuer_and_server_receives_unknown_ca() {
-    expect_refused("untrusted-root", Desc::UNKNOWN_CA, |e| {
-        assert_eq!(e, &CertificateError::UnknownIssuer)
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn incomplete_chain_is_unknown_issuer_and_server_receives_unknown_ca() {
-    expect_refused("incomplete-chain", Desc::UNKNOWN_CA, |e| {
-        assert_eq!(e, &CertificateError::UnknownIssuer)
-    })
-    .await;
+async fn unknown_issuers_are_refused_and_server_receives_unknown_ca() {
+    for scenario in ["self-signed", "untrusted-root", "incomplete-chain"] {
+        expect_refused(scenario, Desc::UNKNOWN_CA, |e| {
+            assert_eq!(e, &CertificateError::UnknownIssuer, "{scenario}")
+        })
+        .await;
+    }
 }
 
 #[tokio::test]
@@ -530,29 +467,18 @@ async fn modern_baseline_completes_with_tls13_and_alpn() {
     };
     let (done, obs) = run("modern-baseline", &client).await;
     let done = done.expect("handshake");
-    assert_eq!(done.version, Some(ProtocolVersion::TLSv1_3));
-    assert_eq!(done.suite, Some(CipherSuite::TLS13_AES_256_GCM_SHA384));
+    done.assert_session(&TLS13);
     assert_eq!(done.alpn.as_deref(), Some(&b"http/1.1"[..]));
     assert_eq!(done.peer_certs, common::entity("server-rsa").chain_der());
-    assert_eq!(
-        done.body(),
-        "quirktls modern-baseline: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n"
-    );
-    assert_eq!(
-        negotiated(&obs),
-        (
-            "TLS 1.3".into(),
-            "TLS_AES_256_GCM_SHA384".into(),
-            Some("http/1.1".into()),
-            Some(HOST.into())
-        )
-    );
+    assert_eq!(done.body(), TLS13.body("modern-baseline"));
+    common::assert_completed(&obs, &TLS13, Some(HOST), "/");
+    let negotiated = common::negotiated(&obs).unwrap();
+    assert_eq!(negotiated.alpn.as_deref(), Some("http/1.1"));
     assert_eq!(
         obs.client_hello().unwrap().alpn,
         vec!["http/1.1".to_string()]
     );
-    assert!(obs.events().any(|e| *e == Event::NoClientCertificate));
-    assert_eq!(obs.http_request(), Some("GET / HTTP/1.1"));
+    common::assert_no_client_cert(&obs);
 }
 
 #[tokio::test]
@@ -561,57 +487,34 @@ async fn modern_baseline_completes_with_a_tls12_only_client() {
         versions: TLS12_ONLY,
         ..Client::default()
     };
-    let (done, obs) = run("modern-baseline", &client).await;
-    let done = done.expect("handshake");
-    assert_eq!(done.version, Some(ProtocolVersion::TLSv1_2));
-    assert_eq!(
-        done.suite,
-        Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)
-    );
-    assert_server_completed(
-        &obs,
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-    );
+    let (done, _) = expect_completed("modern-baseline", &client, &TLS12).await;
+    done.assert_session(&TLS12);
 }
 
+/// Chains rustls accepts, arriving exactly as served.
 #[tokio::test]
-async fn reversed_chain_completes_and_the_chain_arrives_as_served() {
-    let (done, obs) = run("reversed-chain", &Client::default()).await;
-    let done = done.expect("rustls tolerates a reordered chain");
-    let served: Vec<_> = [
-        "server-via-intermediates",
-        "intermediate-ca",
-        "intermediate-ca-2",
-    ]
-    .iter()
-    .map(|n| common::entity(n).cert.clone())
-    .collect();
-    assert_eq!(
-        done.peer_certs, served,
-        "the root-side intermediate comes first"
-    );
-    assert_eq!(
-        done.body(),
-        "quirktls reversed-chain: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n"
-    );
-    assert_server_completed(&obs, "TLS 1.3", "TLS_AES_256_GCM_SHA384", Some(HOST));
-}
-
-#[tokio::test]
-async fn x509v1_root_completes_because_webpki_accepts_v1_trust_anchors() {
-    let (done, obs) = run("x509v1-root", &Client::default()).await;
-    let done = done.expect("v1 trust anchor accepted");
-    assert_eq!(
-        done.peer_certs,
-        vec![common::entity("server-under-v1-root").cert.clone()]
-    );
-    assert_eq!(
-        done.body(),
-        "quirktls x509v1-root: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n"
-    );
-    assert_server_completed(&obs, "TLS 1.3", "TLS_AES_256_GCM_SHA384", Some(HOST));
+async fn unusual_chains_complete_and_arrive_as_served() {
+    for (scenario, served) in [
+        // rustls tolerates a reordered chain: the root-side intermediate comes first.
+        (
+            "reversed-chain",
+            &[
+                "server-via-intermediates",
+                "intermediate-ca",
+                "intermediate-ca-2",
+            ][..],
+        ),
+        // webpki accepts v1 trust anchors.
+        ("x509v1-root", &["server-under-v1-root"]),
+    ] {
+        let (done, _) = expect_completed(scenario, &Client::default(), &TLS13).await;
+        let served: Vec<_> = served
+            .iter()
+            .map(|n| common::entity(n).cert.clone())
+            .collect();
+        assert_eq!(done.peer_certs, served, "{scenario}");
+        assert_eq!(done.body(), TLS13.body(scenario));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -620,23 +523,9 @@ async fn x509v1_root_completes_because_webpki_accepts_v1_trust_anchors() {
 
 #[tokio::test]
 async fn tls12_only_negotiates_tls12() {
-    let (done, obs) = run("tls12-only", &Client::default()).await;
-    let done = done.expect("handshake");
-    assert_eq!(done.version, Some(ProtocolVersion::TLSv1_2));
-    assert_eq!(
-        done.suite,
-        Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)
-    );
-    assert_eq!(
-        done.body(),
-        "quirktls tls12-only: TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, client cert: none\n"
-    );
-    assert_server_completed(
-        &obs,
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-    );
+    let (done, obs) = expect_completed("tls12-only", &Client::default(), &TLS12).await;
+    done.assert_session(&TLS12);
+    assert_eq!(done.body(), TLS12.body("tls12-only"));
     let hello = obs.client_hello().unwrap();
     assert_eq!(
         hello.supported_versions,
@@ -652,24 +541,19 @@ async fn tls12_only_refuses_a_tls13_only_client_with_protocol_version() {
         ..Client::default()
     };
     let (outcome, obs) = run("tls12-only", &client).await;
-    assert_eq!(
+    assert_alerted_by_server(
         outcome.unwrap_err(),
-        Error::AlertReceived(AlertDescription::ProtocolVersion)
+        &obs,
+        AlertDescription::ProtocolVersion,
     );
-    assert_server_sent(&obs, Desc::PROTOCOL_VERSION);
-    assert_eq!(hello_sni(&obs).as_deref(), Some(HOST));
+    assert_eq!(common::hello_sni(&obs).as_deref(), Some(HOST));
 }
 
 #[tokio::test]
 async fn tls13_only_negotiates_tls13() {
-    let (done, obs) = run("tls13-only", &Client::default()).await;
-    let done = done.expect("handshake");
-    assert_eq!(done.version, Some(ProtocolVersion::TLSv1_3));
-    assert_eq!(
-        done.body(),
-        "quirktls tls13-only: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n"
-    );
-    assert_server_completed(&obs, "TLS 1.3", "TLS_AES_256_GCM_SHA384", Some(HOST));
+    let (done, _) = expect_completed("tls13-only", &Client::default(), &TLS13).await;
+    done.assert_session(&TLS13);
+    assert_eq!(done.body(), TLS13.body("tls13-only"));
 }
 
 #[tokio::test]
@@ -679,11 +563,11 @@ async fn tls13_only_refuses_a_tls12_only_client_with_protocol_version() {
         ..Client::default()
     };
     let (outcome, obs) = run("tls13-only", &client).await;
-    assert_eq!(
+    assert_alerted_by_server(
         outcome.unwrap_err(),
-        Error::AlertReceived(AlertDescription::ProtocolVersion)
+        &obs,
+        AlertDescription::ProtocolVersion,
     );
-    assert_server_sent(&obs, Desc::PROTOCOL_VERSION);
     let hello = obs.client_hello().unwrap();
     assert_eq!(hello.supported_versions, vec![WireVersion::TLS12]);
     assert_eq!(hello.legacy_version, WireVersion::TLS12);
@@ -700,19 +584,8 @@ async fn cipher_restricted_ecdhe_negotiates_its_one_suite_even_when_offered_last
         ],
         ..Client::default()
     };
-    let (done, obs) = run("cipher-restricted-ecdhe", &client).await;
-    let done = done.expect("handshake");
-    assert_eq!(done.version, Some(ProtocolVersion::TLSv1_2));
-    assert_eq!(
-        done.suite,
-        Some(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)
-    );
-    assert_server_completed(
-        &obs,
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-    );
+    let (done, _) = expect_completed("cipher-restricted-ecdhe", &client, &TLS12).await;
+    done.assert_session(&TLS12);
 }
 
 #[tokio::test]
@@ -727,11 +600,11 @@ async fn cipher_restricted_ecdhe_refuses_other_suites_with_handshake_failure() {
         ..Client::default()
     };
     let (outcome, obs) = run("cipher-restricted-ecdhe", &client).await;
-    assert_eq!(
+    assert_alerted_by_server(
         outcome.unwrap_err(),
-        Error::AlertReceived(AlertDescription::HandshakeFailure)
+        &obs,
+        AlertDescription::HandshakeFailure,
     );
-    assert_server_sent(&obs, Desc::HANDSHAKE_FAILURE);
     let offered: Vec<String> = obs
         .client_hello()
         .unwrap()
@@ -749,14 +622,21 @@ async fn cipher_restricted_ecdhe_refuses_other_suites_with_handshake_failure() {
 // SNI
 // ---------------------------------------------------------------------------------------
 
-/// The SNI policy refused the hello before any engine answered.
-fn assert_sni_rejected(obs: &Observation, sni: Option<&str>) {
-    assert_server_sent(obs, Desc::UNRECOGNIZED_NAME);
-    assert_eq!(hello_sni(obs).as_deref(), sni);
-    assert!(obs.events().any(|e| *e
-        == Event::SniRejected {
-            sni: sni.map(str::to_string)
-        }));
+/// `client`, connecting to sni-required as `name`, sends a ClientHello with `sni`; the SNI
+/// policy refuses it with unrecognized_name before any engine answers.
+async fn expect_sni_refused(
+    client: &Client,
+    name: ServerName<'static>,
+    sni: Option<&str>,
+) -> Observation {
+    let (outcome, obs) = run_as("sni-required", client, name).await;
+    assert_alerted_by_server(
+        outcome.unwrap_err(),
+        &obs,
+        AlertDescription::UnrecognisedName,
+    );
+    common::assert_sni_rejected(&obs, sni);
+    obs
 }
 
 #[tokio::test]
@@ -765,12 +645,7 @@ async fn sni_required_without_sni_gets_unrecognized_name() {
         enable_sni: false,
         ..Client::default()
     };
-    let (outcome, obs) = run("sni-required", &client).await;
-    assert_eq!(
-        outcome.unwrap_err(),
-        Error::AlertReceived(AlertDescription::UnrecognisedName)
-    );
-    assert_sni_rejected(&obs, None);
+    let obs = expect_sni_refused(&client, dns(HOST), None).await;
     assert!(obs.log_line().contains("no SNI"), "{}", obs.log_line());
 }
 
@@ -778,38 +653,19 @@ async fn sni_required_without_sni_gets_unrecognized_name() {
 async fn sni_required_refuses_a_client_connecting_by_ip_address() {
     // rustls never sends an IP address as SNI, so this is the "connect by IP" case.
     let ip = ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
-    let (outcome, obs) = run_as("sni-required", &Client::default(), ip).await;
-    assert_eq!(
-        outcome.unwrap_err(),
-        Error::AlertReceived(AlertDescription::UnrecognisedName)
-    );
-    assert_sni_rejected(&obs, None);
+    expect_sni_refused(&Client::default(), ip, None).await;
 }
 
 #[tokio::test]
 async fn sni_required_refuses_a_name_it_does_not_host() {
-    let (outcome, obs) = run_as(
-        "sni-required",
-        &Client::default(),
-        dns("other.quirktls.test"),
-    )
-    .await;
-    assert_eq!(
-        outcome.unwrap_err(),
-        Error::AlertReceived(AlertDescription::UnrecognisedName)
-    );
-    assert_sni_rejected(&obs, Some("other.quirktls.test"));
+    let other = "other.quirktls.test";
+    expect_sni_refused(&Client::default(), dns(other), Some(other)).await;
 }
 
 #[tokio::test]
 async fn sni_required_with_sni_completes() {
-    let (done, obs) = run("sni-required", &Client::default()).await;
-    let done = done.expect("handshake");
-    assert_eq!(
-        done.body(),
-        "quirktls sni-required: TLS 1.3 TLS_AES_256_GCM_SHA384, client cert: none\n"
-    );
-    assert_server_completed(&obs, "TLS 1.3", "TLS_AES_256_GCM_SHA384", Some(HOST));
+    let (done, obs) = expect_completed("sni-required", &Client::default(), &TLS13).await;
+    assert_eq!(done.body(), TLS13.body("sni-required"));
     assert!(obs.log_line().contains("SNI=server.quirktls.test"));
 }
 
@@ -829,7 +685,7 @@ async fn sni_multi_cert_serves_each_name_its_own_certificate() {
             "{name}: {:?}",
             dns_sans(leaf)
         );
-        assert_server_completed(&obs, "TLS 1.3", "TLS_AES_256_GCM_SHA384", Some(name));
+        assert_server_completed(&obs, &TLS13, Some(name));
     }
     // Sanity: the a/b certificates name only their host.
     assert_eq!(
@@ -847,7 +703,7 @@ async fn sni_multi_cert_without_sni_serves_the_default_certificate() {
     let (done, obs) = run("sni-multi-cert", &client).await;
     let done = done.expect("default certificate is valid for server.quirktls.test");
     assert_eq!(done.peer_certs[0], common::entity("server-rsa").cert);
-    assert_server_completed(&obs, "TLS 1.3", "TLS_AES_256_GCM_SHA384", None);
+    assert_server_completed(&obs, &TLS13, None);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -871,167 +727,104 @@ fn assert_server_saw_client_cert(obs: &Observation) {
     assert_eq!(common::entity("client").subject, CLIENT_SUBJECT);
 }
 
+/// The client presented its identity, completing with `session`: the response names it
+/// and the server saw exactly it.
+async fn expect_presented(scenario: &str, rec: &Arc<HintRecorder>, session: &Session) -> Done {
+    let (done, obs) = expect_completed(scenario, &Client::resolving(rec), session).await;
+    assert_eq!(done.body(), client_body());
+    assert_server_saw_client_cert(&obs);
+    done
+}
+
 #[tokio::test]
 async fn mtls_required_with_identity_completes_and_names_client_ca() {
     let rec = HintRecorder::new(Some(client_identity()));
-    let client = Client {
-        resolver: Some(rec.clone()),
-        ..Client::default()
-    };
-    let (done, obs) = run("mtls-required", &client).await;
-    let done = done.expect("handshake");
-    assert_eq!(done.body(), client_body());
+    expect_presented("mtls-required", &rec, &TLS13).await;
     assert_eq!(rec.seen(), vec![vec![subject("client-ca")]]);
-    assert_server_completed(&obs, "TLS 1.3", "TLS_AES_256_GCM_SHA384", Some(HOST));
-    assert_server_saw_client_cert(&obs);
 }
 
 #[tokio::test]
 async fn mtls_required_without_identity_gets_certificate_required() {
     let rec = HintRecorder::new(None);
-    let client = Client {
-        resolver: Some(rec.clone()),
-        ..Client::default()
-    };
-    let (done, obs) = run("mtls-required", &client).await;
+    let (done, obs) = run("mtls-required", &Client::resolving(&rec)).await;
     // TLS 1.3: the client's handshake ends before the server judges its (empty)
     // Certificate, so the alert arrives on the first read.
     let done = done.expect("client-side handshake completes in TLS 1.3");
-    assert_eq!(
-        done.response.unwrap_err(),
-        Error::AlertReceived(AlertDescription::CertificateRequired)
-    );
+    let err = done.response.unwrap_err();
+    assert_alerted_by_server(err, &obs, AlertDescription::CertificateRequired);
     assert_eq!(rec.seen(), vec![vec![subject("client-ca")]]);
-    assert_server_sent(&obs, Desc::CERTIFICATE_REQUIRED);
     assert_eq!(obs.client_certificate(), None);
-    assert_eq!(hello_sni(&obs).as_deref(), Some(HOST));
+    assert_eq!(common::hello_sni(&obs).as_deref(), Some(HOST));
 }
 
 #[tokio::test]
 async fn mtls_optional_completes_with_and_without_identity() {
-    for identity in [Some(client_identity()), None] {
-        let with = identity.is_some();
-        let rec = HintRecorder::new(identity);
-        let client = Client {
-            resolver: Some(rec.clone()),
-            ..Client::default()
-        };
-        let (done, obs) = run("mtls-optional", &client).await;
-        let done = done.expect("handshake");
-        assert_eq!(rec.seen(), vec![vec![subject("client-ca")]]);
-        assert_server_completed(&obs, "TLS 1.3", "TLS_AES_256_GCM_SHA384", Some(HOST));
-        if with {
-            assert_eq!(done.body(), client_body());
-            assert_server_saw_client_cert(&obs);
-        } else {
-            assert_eq!(done.body(), "client cert: none\n");
-            assert_eq!(obs.client_certificate(), None);
-            assert!(obs.events().any(|e| *e == Event::NoClientCertificate));
-        }
-    }
+    let rec = HintRecorder::new(Some(client_identity()));
+    expect_presented("mtls-optional", &rec, &TLS13).await;
+    assert_eq!(rec.seen(), vec![vec![subject("client-ca")]]);
+
+    let rec = HintRecorder::new(None);
+    let (done, obs) = expect_completed("mtls-optional", &Client::resolving(&rec), &TLS13).await;
+    assert_eq!(rec.seen(), vec![vec![subject("client-ca")]]);
+    assert_eq!(done.body(), "client cert: none\n");
+    common::assert_no_client_cert(&obs);
 }
 
 #[tokio::test]
 async fn mtls_empty_ca_list_sends_no_hints_and_the_certificate_is_accepted() {
     let rec = HintRecorder::new(Some(client_identity()));
-    let client = Client {
-        resolver: Some(rec.clone()),
-        ..Client::default()
-    };
-    let (done, obs) = run("mtls-empty-ca-list", &client).await;
-    let done = done.expect("handshake");
+    let done = expect_presented("mtls-empty-ca-list", &rec, &TLS12).await;
     assert_eq!(
         rec.seen(),
         vec![Vec::<Vec<u8>>::new()],
         "an empty certificate_authorities list"
     );
     assert_eq!(done.version, Some(ProtocolVersion::TLSv1_2));
-    assert_eq!(done.body(), client_body());
-    assert_server_completed(
-        &obs,
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-    );
-    assert_server_saw_client_cert(&obs);
 }
 
 #[tokio::test]
 async fn mtls_empty_ca_list_without_identity_gets_certificate_required() {
     let rec = HintRecorder::new(None);
-    let client = Client {
-        resolver: Some(rec.clone()),
-        ..Client::default()
-    };
-    let (outcome, obs) = run("mtls-empty-ca-list", &client).await;
+    let (outcome, obs) = run("mtls-empty-ca-list", &Client::resolving(&rec)).await;
     // TLS 1.2: the server's verdict comes before the client's handshake ends.
-    assert_eq!(
-        outcome.unwrap_err(),
-        Error::AlertReceived(AlertDescription::CertificateRequired)
-    );
+    let err = outcome.unwrap_err();
+    assert_alerted_by_server(err, &obs, AlertDescription::CertificateRequired);
     assert_eq!(rec.seen(), vec![Vec::<Vec<u8>>::new()]);
-    assert_server_sent(&obs, Desc::CERTIFICATE_REQUIRED);
     assert_eq!(obs.client_certificate(), None);
 }
 
 #[tokio::test]
 async fn mtls_unrelated_ca_list_hints_only_the_unrelated_ca_and_rustls_sends_its_cert_anyway() {
+    // The server trusts client-ca whatever it names.
     let rec = HintRecorder::new(Some(client_identity()));
-    let client = Client {
-        resolver: Some(rec.clone()),
-        ..Client::default()
-    };
-    let (done, obs) = run("mtls-unrelated-ca-list", &client).await;
+    expect_presented("mtls-unrelated-ca-list", &rec, &TLS12).await;
     assert_eq!(rec.seen(), vec![vec![subject("unrelated-ca")]]);
     assert_ne!(subject("unrelated-ca"), subject("client-ca"));
-    let done = done.expect("the server trusts client-ca whatever it names");
-    assert_eq!(done.body(), client_body());
-    assert_server_completed(
-        &obs,
-        "TLS 1.2",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        Some(HOST),
-    );
-    assert_server_saw_client_cert(&obs);
 }
 
 #[tokio::test]
 async fn mtls_unrelated_ca_list_fails_for_a_client_that_filters_by_the_hints() {
     // The Java/browser behaviour from the scenario description.
     let rec = HintRecorder::filtering(client_identity());
-    let client = Client {
-        resolver: Some(rec.clone()),
-        ..Client::default()
-    };
-    let (outcome, obs) = run("mtls-unrelated-ca-list", &client).await;
+    let (outcome, obs) = run("mtls-unrelated-ca-list", &Client::resolving(&rec)).await;
     assert_eq!(rec.seen(), vec![vec![subject("unrelated-ca")]]);
-    assert_eq!(
-        outcome.unwrap_err(),
-        Error::AlertReceived(AlertDescription::CertificateRequired)
-    );
-    assert_server_sent(&obs, Desc::CERTIFICATE_REQUIRED);
+    let err = outcome.unwrap_err();
+    assert_alerted_by_server(err, &obs, AlertDescription::CertificateRequired);
     assert_eq!(obs.client_certificate(), None);
 }
 
 #[tokio::test]
 async fn mtls_wrong_client_ca_rejects_the_certificate_with_bad_certificate() {
     let rec = HintRecorder::new(Some(client_identity()));
-    let client = Client {
-        resolver: Some(rec.clone()),
-        ..Client::default()
-    };
-    let (done, obs) = run("mtls-wrong-client-ca", &client).await;
+    let (done, obs) = run("mtls-wrong-client-ca", &Client::resolving(&rec)).await;
     // The CertificateRequest names client-ca although only other-client-ca is trusted.
     assert_eq!(rec.seen(), vec![vec![subject("client-ca")]]);
     let done = done.expect("client-side handshake completes in TLS 1.3");
     assert_eq!(done.version, Some(ProtocolVersion::TLSv1_3));
-    assert_eq!(
-        done.response.unwrap_err(),
-        Error::AlertReceived(AlertDescription::BadCertificate)
-    );
-    assert_server_sent(&obs, Desc::BAD_CERTIFICATE);
-    assert_eq!(hello_sni(&obs).as_deref(), Some(HOST));
-    let reasons = failure_reasons(&obs);
+    let err = done.response.unwrap_err();
+    assert_alerted_by_server(err, &obs, AlertDescription::BadCertificate);
+    assert_eq!(common::hello_sni(&obs).as_deref(), Some(HOST));
+    let reasons = common::failure_reasons(&obs);
     assert!(
         reasons.first().is_some_and(|r| r.contains("UnknownIssuer")),
         "the first reason says why webpki refused it: {reasons:?}"
@@ -1042,13 +835,10 @@ async fn mtls_wrong_client_ca_rejects_the_certificate_with_bad_certificate() {
 async fn mtls_wrong_client_ca_observation_records_the_rejected_certificate() {
     // The client did present a certificate: the observation should say which one, and
     // give webpki's reason rather than the BadEncoding used to force bad_certificate(42).
-    let client = Client {
-        resolver: Some(HintRecorder::new(Some(client_identity()))),
-        ..Client::default()
-    };
+    let client = Client::resolving(&HintRecorder::new(Some(client_identity())));
     let (_, obs) = run("mtls-wrong-client-ca", &client).await;
     assert_server_saw_client_cert(&obs);
-    let reasons = failure_reasons(&obs);
+    let reasons = common::failure_reasons(&obs);
     assert!(
         !reasons.iter().any(|r| r.contains("BadEncoding")),
         "the certificate is well-formed: {reasons:?}"

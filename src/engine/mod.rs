@@ -14,7 +14,7 @@ pub use self::io::{linger_close, ReplayTap};
 use self::rustls::RustlsEngine;
 use crate::observe::{CloseKind, Event, Observation};
 use crate::pki::{Pki, PkiError};
-use crate::scenario::{EngineKind, Scenario};
+use crate::scenario::{EngineKind, Scenario, TlsVersion};
 use crate::wire::{Alert, AlertLevel};
 
 /// Why an engine could not be prepared for a scenario.
@@ -32,15 +32,24 @@ pub enum EngineError {
 pub trait Session: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session for T {}
 
+/// Cipher suites the scripted engine negotiates: IANA name and the oldest version.
+pub(crate) fn scripted_suites() -> impl Iterator<Item = (&'static str, TlsVersion)> {
+    scripted::suites()
+}
+
 /// The engine chosen by a scenario, prepared once at server start.
 pub(crate) enum Engine {
     Rustls(RustlsEngine),
+    Scripted(Box<scripted::ScriptedConfig>),
 }
 
 impl Engine {
     pub(crate) fn new(scenario: &Scenario, pki: &Pki) -> Result<Self, EngineError> {
         match scenario.engine {
             EngineKind::Rustls => Ok(Self::Rustls(RustlsEngine::new(scenario, pki)?)),
+            EngineKind::Scripted => Ok(Self::Scripted(Box::new(scripted::ScriptedConfig::new(
+                scenario, pki,
+            )?))),
         }
     }
 
@@ -54,6 +63,7 @@ impl Engine {
     ) -> Option<Box<dyn Session>> {
         match self {
             Self::Rustls(engine) => rustls_handshake(engine, io, obs, timeout).await,
+            Self::Scripted(engine) => engine.handshake(io, obs, timeout).await,
         }
     }
 }
@@ -176,6 +186,12 @@ fn rustls_error(err: &std::io::Error) -> Option<&::rustls::Error> {
 
 /// How an I/O error on a session ended the connection, and the alert it carried, if any.
 pub(crate) fn classify_error(err: &std::io::Error) -> (CloseKind, Option<Alert>) {
+    if let Some(scripted::PeerAlert(alert)) = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<scripted::PeerAlert>())
+    {
+        return (CloseKind::FatalAlert, Some(*alert));
+    }
     if let Some(::rustls::Error::AlertReceived(desc)) = rustls_error(err) {
         let alert = Alert {
             level: AlertLevel::FATAL,

@@ -18,7 +18,7 @@ use rustls::{
 
 use super::EngineError;
 use crate::pki::Pki;
-use crate::scenario::{ClientAuthMode, Scenario, TlsVersion};
+use crate::scenario::{CipherOrder, ClientAuthMode, Scenario, TlsVersion};
 use crate::wire::AlertDescription;
 
 /// Everything needed to build a rustls `ServerConfig` for one scenario, prepared once.
@@ -27,6 +27,7 @@ pub(crate) struct RustlsEngine {
     versions: Vec<&'static SupportedProtocolVersion>,
     certs: Arc<SniCerts>,
     alpn: Vec<Vec<u8>>,
+    server_order: bool,
     client_auth: Option<ClientAuthPlan>,
     /// Shared config when no per-connection state is needed (no client auth).
     shared: Option<Arc<ServerConfig>>,
@@ -120,6 +121,7 @@ impl RustlsEngine {
             versions,
             certs,
             alpn: tls.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
+            server_order: tls.cipher_order == CipherOrder::Server,
             client_auth,
             shared: None,
         };
@@ -168,6 +170,7 @@ impl RustlsEngine {
         };
         let mut config = builder.with_cert_resolver(self.certs.clone());
         config.alpn_protocols = self.alpn.clone();
+        config.ignore_client_order = self.server_order;
         // Sessions are not resumed: every connection shows the full handshake.
         config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
         config.send_tls13_tickets = 0;

@@ -1,6 +1,6 @@
 //! The client's ClientHello, parsed with tls-parser into named, serializable facts.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use tls_parser::{
     nom, parse_tls_client_hello_extension, parse_tls_handshake_client_hello, TlsExtension,
 };
@@ -20,10 +20,16 @@ pub struct ClientHelloInfo {
     pub record_version: Option<ProtocolVersion>,
     /// `legacy_version` (`client_version` before TLS 1.3).
     pub legacy_version: ProtocolVersion,
+    /// `random` (lowercase hex in JSON).
+    #[serde(serialize_with = "hex")]
+    pub random: [u8; 32],
     /// The `supported_versions` extension, if sent.
     pub supported_versions: Vec<ProtocolVersion>,
     /// Length of the legacy session id (TLS 1.3 middlebox compatibility sends 32).
     pub session_id_len: usize,
+    /// The legacy session id (lowercase hex in JSON).
+    #[serde(serialize_with = "hex")]
+    pub session_id: Vec<u8>,
     /// Offered cipher suites.
     pub cipher_suites: Vec<CipherSuite>,
     /// Offered compression methods.
@@ -46,6 +52,14 @@ pub struct ClientHelloInfo {
     pub signature_algorithms: Vec<SignatureScheme>,
     /// The `renegotiation_info` extension was sent.
     pub renegotiation_info: bool,
+    /// `renegotiated_connection` from `renegotiation_info` (RFC 5746 §3.2): empty on
+    /// an initial handshake, the client's last verify_data on a renegotiation. `None`
+    /// when the extension is absent or malformed (then it is in `malformed_extensions`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "optional_hex"
+    )]
+    pub renegotiation_info_data: Option<Vec<u8>>,
     /// `TLS_EMPTY_RENEGOTIATION_INFO_SCSV` (0x00ff) was offered.
     pub scsv: bool,
     /// `TLS_FALLBACK_SCSV` (0x5600) was offered: the client is retrying a lower version.
@@ -104,7 +118,12 @@ pub fn parse_client_hello(handshake: &[u8]) -> Result<ClientHelloInfo, ClientHel
     }
     let mut info = ClientHelloInfo {
         legacy_version: ProtocolVersion(hello.version.0),
+        random: hello
+            .random
+            .try_into()
+            .map_err(|_| malformed("random is not 32 bytes".to_string()))?,
         session_id_len: hello.session_id.map_or(0, <[u8]>::len),
+        session_id: hello.session_id.unwrap_or_default().to_vec(),
         cipher_suites: hello.ciphers.iter().map(|c| CipherSuite(c.0)).collect(),
         compression_methods: hello.comp.iter().map(|c| Compression(c.0)).collect(),
         ..ClientHelloInfo::default()
@@ -136,7 +155,7 @@ fn read_extensions<'a>(
     while !r.remaining().is_empty() {
         let start = r.clone();
         let typ = ExtensionType::read(&mut r)?;
-        r.take_u16_prefixed(ExtensionType::WHAT)?;
+        let data = r.take_u16_prefixed(ExtensionType::WHAT)?;
         info.extensions.push(typ);
         let Ok((_, ext)) = parse_tls_client_hello_extension(r.consumed_since(&start)) else {
             info.malformed_extensions.push(typ);
@@ -166,6 +185,12 @@ fn read_extensions<'a>(
             TlsExtension::SignatureAlgorithms(s) => {
                 info.signature_algorithms = s.iter().map(|&s| SignatureScheme(s)).collect();
             }
+            // tls-parser ignores bytes after `renegotiated_connection`; RFC 5746
+            // compares it exactly, so an extension with any is malformed.
+            TlsExtension::RenegotiationInfo(connection) if connection.len() + 1 == data.len() => {
+                info.renegotiation_info_data = Some(connection.to_vec());
+            }
+            TlsExtension::RenegotiationInfo(_) => info.malformed_extensions.push(typ),
             _ => {}
         }
     }
@@ -177,6 +202,20 @@ fn printable(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
         Err(_) => bytes.escape_ascii().to_string(),
+    }
+}
+
+/// Bytes as lowercase hex, for JSON.
+fn hex<S: Serializer>(bytes: &impl AsRef<[u8]>, s: S) -> Result<S::Ok, S::Error> {
+    let hex: String = bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    s.serialize_str(&hex)
+}
+
+/// [`hex`] for optional bytes.
+fn optional_hex<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match bytes {
+        Some(bytes) => hex(bytes, s),
+        None => s.serialize_none(),
     }
 }
 
@@ -292,7 +331,10 @@ mod tests {
             info.supported_versions,
             [ProtocolVersion::TLS13, ProtocolVersion::TLS12]
         );
+        assert_eq!(info.random, [7; 32]);
         assert_eq!(info.session_id_len, 32);
+        assert_eq!(info.session_id, [9; 32]);
+        assert_eq!(info.renegotiation_info_data, Some(vec![]));
         assert_eq!(info.cipher_suites.len(), 5);
         assert!(info.cipher_suites[0].is_grease());
         assert_eq!(info.compression_methods, [Compression::NULL]);
@@ -336,6 +378,9 @@ mod tests {
         );
         assert_eq!(json["extensions"][9]["name"], "unknown");
         assert_eq!(json["sni"], "example.test");
+        assert_eq!(json["random"], "07".repeat(32));
+        assert_eq!(json["session_id"], "09".repeat(32));
+        assert_eq!(json["renegotiation_info_data"], "");
         assert!(json.get("record_version").is_none() && json.get("malformed_extensions").is_none());
     }
 
@@ -344,6 +389,7 @@ mod tests {
         let info = parse_client_hello(&client_hello(0x0301, &[0x002f], &[])).unwrap();
         assert_eq!(info.legacy_version, ProtocolVersion::TLS10);
         assert!(info.extensions.is_empty() && info.sni.is_none());
+        assert!(!info.renegotiation_info && info.renegotiation_info_data.is_none());
         assert_eq!(info.ja3, "769,47,,,");
     }
 
@@ -358,6 +404,29 @@ mod tests {
         assert_eq!(info.malformed_extensions, [ExtensionType::SERVER_NAME]);
         assert_eq!(info.sni, None);
         assert_eq!(info.alpn, [r"\xff\x01"]);
+    }
+
+    #[test]
+    fn renegotiation_info_data_is_kept_exactly() {
+        let verify_data: Vec<u8> = (1..=12).collect();
+        let hello = client_hello(0x0303, &[0xc02f], &[(0xff01, prefixed(1, &verify_data))]);
+        let info = parse_client_hello(&hello).unwrap();
+        assert!(info.renegotiation_info);
+        assert_eq!(info.renegotiation_info_data, Some(verify_data.clone()));
+        let json = serde_json::to_value(&info).unwrap();
+        assert_eq!(json["renegotiation_info_data"], "0102030405060708090a0b0c");
+
+        // A byte after renegotiated_connection, or a length past the end.
+        for data in [[prefixed(1, &verify_data), vec![0]].concat(), vec![13, 1]] {
+            let info =
+                parse_client_hello(&client_hello(0x0303, &[0xc02f], &[(0xff01, data)])).unwrap();
+            assert!(info.renegotiation_info);
+            assert_eq!(info.renegotiation_info_data, None);
+            assert_eq!(
+                info.malformed_extensions,
+                [ExtensionType::RENEGOTIATION_INFO]
+            );
+        }
     }
 
     #[test]

@@ -9,8 +9,8 @@ use super::{EngineKind, TlsVersion};
 pub(super) struct Suite {
     /// IANA name, e.g. `TLS_AES_128_GCM_SHA256`.
     pub iana: String,
-    /// The one protocol version it works with.
-    pub version: TlsVersion,
+    /// The protocol versions it works with.
+    pub versions: Vec<TlsVersion>,
 }
 
 impl EngineKind {
@@ -18,6 +18,7 @@ impl EngineKind {
     pub(super) fn name(self) -> &'static str {
         match self {
             Self::Rustls => "rustls",
+            Self::Scripted => "scripted",
         }
     }
 
@@ -25,6 +26,7 @@ impl EngineKind {
     pub(super) fn versions(self) -> &'static [TlsVersion] {
         match self {
             Self::Rustls => &[TlsVersion::Tls12, TlsVersion::Tls13],
+            Self::Scripted => &[TlsVersion::Tls10, TlsVersion::Tls11, TlsVersion::Tls12],
         }
     }
 
@@ -32,10 +34,15 @@ impl EngineKind {
     pub(super) fn version_hint(self) -> &'static str {
         match self {
             Self::Rustls => {
-                "engine rustls plays tls1.2 and tls1.3; older versions need engine scripted, \
-                 which is not available yet"
+                "engine rustls plays tls1.2 and tls1.3; older versions need engine scripted"
             }
+            Self::Scripted => "engine scripted plays tls1.0 to tls1.2; tls1.3 needs engine rustls",
         }
+    }
+
+    /// Whether `secure_renegotiation` and `extended_master_secret` can be turned off.
+    pub(super) fn can_disable_extensions(self) -> bool {
+        self == Self::Scripted
     }
 
     /// Cipher suites the engine can negotiate, in its preference order.
@@ -49,7 +56,21 @@ impl EngineKind {
                         SupportedCipherSuite::Tls13(_) => TlsVersion::Tls13,
                     };
                     let iana = iana_suite_name(suite.suite().as_str()?);
-                    Some(Suite { iana, version })
+                    Some(Suite {
+                        iana,
+                        versions: vec![version],
+                    })
+                })
+                .collect(),
+            Self::Scripted => crate::engine::scripted_suites()
+                .map(|(iana, oldest)| Suite {
+                    iana: iana.to_owned(),
+                    versions: Self::Scripted
+                        .versions()
+                        .iter()
+                        .copied()
+                        .filter(|v| *v >= oldest)
+                        .collect(),
                 })
                 .collect(),
         }
@@ -89,12 +110,42 @@ mod tests {
     #[test]
     fn rustls_suites_carry_iana_names_and_versions() {
         let suites = EngineKind::Rustls.suites();
-        let find = |iana: &str| suites.iter().find(|s| s.iana == iana).map(|s| s.version);
-        assert_eq!(find("TLS_AES_128_GCM_SHA256"), Some(TlsVersion::Tls13));
+        let find = |iana: &str| {
+            suites
+                .iter()
+                .find(|s| s.iana == iana)
+                .map(|s| s.versions.clone())
+        };
+        assert_eq!(
+            find("TLS_AES_128_GCM_SHA256"),
+            Some(vec![TlsVersion::Tls13])
+        );
         assert_eq!(
             find("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
-            Some(TlsVersion::Tls12)
+            Some(vec![TlsVersion::Tls12])
         );
         assert_eq!(find("TLS_RSA_WITH_AES_128_CBC_SHA"), None);
+    }
+
+    #[test]
+    fn scripted_suites_span_the_versions_they_are_defined_for() {
+        let suites = EngineKind::Scripted.suites();
+        let find = |iana: &str| {
+            suites
+                .iter()
+                .find(|s| s.iana == iana)
+                .map(|s| s.versions.clone())
+        };
+        use TlsVersion::*;
+        assert_eq!(
+            find("TLS_RSA_WITH_AES_128_CBC_SHA"),
+            Some(vec![Tls10, Tls11, Tls12])
+        );
+        assert_eq!(find("TLS_RSA_WITH_AES_128_GCM_SHA256"), Some(vec![Tls12]));
+        assert_eq!(
+            find("TLS_RSA_WITH_RC4_128_MD5"),
+            Some(vec![Tls10, Tls11, Tls12])
+        );
+        assert_eq!(find("TLS_AES_128_GCM_SHA256"), None);
     }
 }

@@ -49,6 +49,8 @@ impl Scenario {
 pub enum EngineKind {
     /// rustls: modern TLS 1.2/1.3 quirks.
     Rustls,
+    /// Our own TLS 1.0–1.2 server: legacy suites, renegotiation, message-level faults.
+    Scripted,
 }
 
 /// A protocol version a scenario may enable.
@@ -102,6 +104,25 @@ pub struct TlsConfig {
     pub sni: SniConfig,
     /// Client certificate request.
     pub client_auth: ClientAuth,
+    /// Whose cipher-suite order wins.
+    pub cipher_order: CipherOrder,
+    /// Answer RFC 5746 renegotiation_info / SCSV (scripted engine; rustls always does).
+    pub secure_renegotiation: bool,
+    /// Use the extended master secret (RFC 7627) when the client offers it (scripted
+    /// engine; rustls always does).
+    pub extended_master_secret: bool,
+}
+
+/// Whose preference picks the cipher suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CipherOrder {
+    /// The first suite of `tls.cipher_suites` the client also offers.
+    #[default]
+    Server,
+    /// The first suite of the client's list the server also allows (seed 000: "the
+    /// server just picked the first one").
+    Client,
 }
 
 /// SNI handling.

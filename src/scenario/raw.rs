@@ -11,10 +11,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::{AppMode, ClientAuthMode, EngineKind, SniPolicy, TlsVersion};
+use super::{AppMode, CipherOrder, ClientAuthMode, EngineKind, SniPolicy, TlsVersion};
 
-/// Default of `tls.versions`.
-pub(super) const DEFAULT_VERSIONS: &[TlsVersion] = &[TlsVersion::Tls12, TlsVersion::Tls13];
 /// Default of `tls.certificate`.
 pub(super) const DEFAULT_CERTIFICATE: &str = "server-rsa";
 /// `tls.server_name` when the certificate has no DNS name with a dot.
@@ -63,8 +61,9 @@ pub(super) struct RawScenario {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Tls")]
 pub(super) struct RawTls {
-    /// Enabled protocol versions.
-    #[schemars(with = "Option<Vec<TlsVersion>>", extend("default" = DEFAULT_VERSIONS))]
+    /// Enabled protocol versions; default every version the engine plays (rustls:
+    /// tls1.2, tls1.3; scripted: tls1.0, tls1.1, tls1.2).
+    #[schemars(with = "Option<Vec<TlsVersion>>")]
     pub versions: Option<Spanned<Vec<Spanned<TlsVersion>>>>,
     /// Allowed cipher suites by IANA name, in server preference order; empty = engine default.
     #[schemars(with = "Option<Vec<String>>")]
@@ -92,6 +91,17 @@ pub(super) struct RawTls {
     /// Client certificate request.
     #[serde(default)]
     pub client_auth: RawClientAuth,
+    /// Whose cipher-suite order picks the suite.
+    #[serde(default)]
+    pub cipher_order: CipherOrder,
+    /// Answer RFC 5746 secure renegotiation (renegotiation_info, SCSV); default true.
+    /// Only the scripted engine can turn it off.
+    #[schemars(with = "Option<bool>", extend("default" = true))]
+    pub secure_renegotiation: Option<Spanned<bool>>,
+    /// Use the extended master secret (RFC 7627) when the client offers it; default
+    /// true. Only the scripted engine can turn it off.
+    #[schemars(with = "Option<bool>", extend("default" = true))]
+    pub extended_master_secret: Option<Spanned<bool>>,
 }
 
 /// A key-exchange group.

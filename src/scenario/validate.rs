@@ -9,7 +9,7 @@ use serde_saphyr::{Location, Spanned};
 use super::caps::iana_suite_name;
 use super::raw::{
     RawApp, RawClientAuth, RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE,
-    DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST, DEFAULT_VERSIONS, FALLBACK_SERVER_NAME,
+    DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST, FALLBACK_SERVER_NAME,
 };
 use super::{
     AppConfig, ClientAuth, ClientAuthMode, EngineKind, Scenario, ScenarioError, SniConfig,
@@ -146,7 +146,36 @@ impl<'a> Validator<'a> {
             certificate,
             sni: self.sni(raw.sni)?,
             client_auth: self.client_auth(raw.client_auth)?,
+            cipher_order: raw.cipher_order,
+            secure_renegotiation: self.switch(
+                engine,
+                raw.secure_renegotiation,
+                "secure_renegotiation",
+            )?,
+            extended_master_secret: self.switch(
+                engine,
+                raw.extended_master_secret,
+                "extended_master_secret",
+            )?,
         })
+    }
+
+    /// An on/off feature that defaults to on; only engines that can turn it off accept `false`.
+    fn switch(
+        &self,
+        engine: EngineKind,
+        raw: Option<Spanned<bool>>,
+        key: &str,
+    ) -> Result<bool, ScenarioError> {
+        match raw {
+            Some(off) if !off.value && !engine.can_disable_extensions() => Err(self.error(
+                off.referenced,
+                format!("engine {} cannot turn off `{key}`", engine.name()),
+                "use engine scripted",
+            )),
+            Some(v) => Ok(v.value),
+            None => Ok(true),
+        }
     }
 
     /// Sorted and deduplicated: the versions are a set.
@@ -156,13 +185,13 @@ impl<'a> Validator<'a> {
         raw: Option<SpannedList<TlsVersion>>,
     ) -> Result<Vec<TlsVersion>, ScenarioError> {
         let list = raw.unwrap_or_else(|| {
-            defaulted(DEFAULT_VERSIONS.iter().copied().map(defaulted).collect())
+            defaulted(engine.versions().iter().copied().map(defaulted).collect())
         });
         if list.value.is_empty() {
             return Err(self.error(
                 list.referenced,
                 "no protocol version enabled",
-                "list at least one version, or omit `versions` for tls1.2 and tls1.3",
+                "list at least one version, or omit `versions` for every version the engine plays",
             ));
         }
         let mut versions = Vec::with_capacity(list.value.len());
@@ -207,7 +236,7 @@ impl<'a> Validator<'a> {
                     format!("supported: {}", join(offered.iter().map(|s| &s.iana))),
                 ));
             };
-            needed.push(suite.version);
+            needed.extend_from_slice(&suite.versions);
             chosen.push(iana);
         }
         if !chosen.is_empty() && !needed.iter().any(|v| versions.contains(v)) {

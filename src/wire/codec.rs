@@ -64,10 +64,32 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// Take a body prefixed by its `u8` length.
+    pub fn take_u8_prefixed(&mut self, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        self.take_prefixed::<1>(what)
+    }
+
     /// Take a body prefixed by its big-endian `u16` length.
     pub fn take_u16_prefixed(&mut self, what: &'static str) -> Result<&'a [u8], DecodeError> {
-        let len = u16::from_be_bytes(self.take_array(what)?);
-        self.take(usize::from(len), what)
+        self.take_prefixed::<2>(what)
+    }
+
+    /// Take a body prefixed by its big-endian 24-bit length.
+    pub fn take_u24_prefixed(&mut self, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        self.take_prefixed::<3>(what)
+    }
+
+    /// Take a body prefixed by its big-endian length in `N` bytes (at most 8).
+    pub(crate) fn take_prefixed<const N: usize>(
+        &mut self,
+        what: &'static str,
+    ) -> Result<&'a [u8], DecodeError> {
+        let len = self
+            .take_array::<N>(what)?
+            .iter()
+            .fold(0u64, |len, &b| len << 8 | u64::from(b));
+        // A length beyond the address space cannot be satisfied by any input.
+        self.take(usize::try_from(len).unwrap_or(usize::MAX), what)
     }
 
     /// The unread bytes, without consuming them.
@@ -117,6 +139,37 @@ pub trait Codec: Sized {
     }
 }
 
+/// Append what `body` writes behind its big-endian length in `N` bytes (1, 2 or 3).
+/// A length too large for `N` bytes keeps only its low bytes, as the field can hold no
+/// more: callers keep bodies within range (handshake bodies below 2^24, lists below 2^16).
+pub(crate) fn put_prefixed<const N: usize>(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
+    let at = out.len();
+    out.extend_from_slice(&[0; N]);
+    body(out);
+    let len = (out.len() - at - N) as u64;
+    out[at..at + N].copy_from_slice(&len.to_be_bytes()[8 - N..]);
+}
+
+/// Append `bytes` behind their big-endian length in `N` bytes; see [`put_prefixed`].
+pub(crate) fn put_opaque<const N: usize>(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_prefixed::<N>(out, |out| out.extend_from_slice(bytes));
+}
+
+/// Append every item of `items` behind their total length in `N` bytes.
+pub(crate) fn put_list<const N: usize, T: Codec>(out: &mut Vec<u8>, items: &[T]) {
+    put_prefixed::<N>(out, |out| items.iter().for_each(|item| item.encode(out)));
+}
+
+/// Read items of `T` until `body` (the contents of a length-prefixed list) is used up.
+pub(crate) fn read_list<T: Codec>(body: &[u8]) -> Result<Vec<T>, DecodeError> {
+    let mut r = Reader::new(body);
+    let mut items = Vec::new();
+    while !r.remaining().is_empty() {
+        items.push(T::read(&mut r)?);
+    }
+    Ok(items)
+}
+
 /// RFC 8701 GREASE: both bytes equal, each of the form `0x?A`.
 pub(crate) const fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
@@ -125,10 +178,21 @@ pub(crate) const fn is_grease(v: u16) -> bool {
 /// Round-trip and truncation checks every codec type runs in its own tests.
 #[cfg(test)]
 pub(crate) fn check_codec<T: Codec + PartialEq + std::fmt::Debug>(value: &T) {
-    let bytes = value.to_bytes();
-    assert_eq!(&T::from_bytes(&bytes).unwrap(), value, "round trip");
+    check_decoder(value, &value.to_bytes(), T::WHAT, T::from_bytes);
+}
+
+/// `decode` turns `bytes` back into `value`, fails with [`DecodeError::Truncated`] on
+/// every proper prefix and with [`DecodeError::Trailing`] (naming `what`) on one more byte.
+#[cfg(test)]
+pub(crate) fn check_decoder<T: PartialEq + std::fmt::Debug>(
+    value: &T,
+    bytes: &[u8],
+    what: &str,
+    decode: impl Fn(&[u8]) -> Result<T, DecodeError>,
+) {
+    assert_eq!(&decode(bytes).unwrap(), value, "round trip");
     for cut in 0..bytes.len() {
-        match T::from_bytes(&bytes[..cut]) {
+        match decode(&bytes[..cut]) {
             Err(DecodeError::Truncated { needed, .. }) => {
                 assert!(
                     needed >= 1 && needed <= bytes.len() - cut,
@@ -138,15 +202,15 @@ pub(crate) fn check_codec<T: Codec + PartialEq + std::fmt::Debug>(value: &T) {
             other => panic!("prefix of {cut} bytes of {bytes:?} gave {other:?}"),
         }
     }
-    let mut long = bytes.clone();
+    let mut long = bytes.to_vec();
     long.push(0);
-    assert_eq!(
-        T::from_bytes(&long),
+    match decode(&long) {
         Err(DecodeError::Trailing {
-            what: T::WHAT,
-            count: 1
-        })
-    );
+            what: got,
+            count: 1,
+        }) => assert_eq!(got, what),
+        other => panic!("one trailing byte gave {other:?}"),
+    }
 }
 
 #[cfg(test)]
@@ -185,6 +249,49 @@ mod tests {
             short.take_u16_prefixed("body"),
             Err(DecodeError::Truncated { needed: 4, .. })
         ));
+    }
+
+    #[test]
+    fn u8_and_u24_prefixes_read_and_write_alike() {
+        let mut out = Vec::new();
+        put_opaque::<1>(&mut out, &[7, 8]);
+        put_opaque::<3>(&mut out, &[9]);
+        assert_eq!(out, [2, 7, 8, 0, 0, 1, 9]);
+        let mut r = Reader::new(&out);
+        assert_eq!(r.take_u8_prefixed("a"), Ok(&[7, 8][..]));
+        assert_eq!(r.take_u24_prefixed("b"), Ok(&[9][..]));
+        assert_eq!(r.expect_empty("c"), Ok(()));
+        let mut short = Reader::new(&[0xff, 0xff, 0xff]);
+        assert!(matches!(
+            short.take_u24_prefixed("body"),
+            Err(DecodeError::Truncated {
+                needed: 0xff_ffff,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn lists_are_read_until_their_body_ends() {
+        let mut out = Vec::new();
+        put_list::<2, _>(&mut out, &[Probe(1), Probe(2)]);
+        assert_eq!(out, [0, 2, 1, 2]);
+        assert_eq!(read_list::<Probe>(&out[2..]), Ok(vec![Probe(1), Probe(2)]));
+        assert_eq!(read_list::<Probe>(&[]), Ok(vec![]));
+    }
+
+    /// A one-byte codec for the list helpers.
+    #[derive(Debug, PartialEq)]
+    struct Probe(u8);
+
+    impl Codec for Probe {
+        const WHAT: &'static str = "probe";
+        fn encode(&self, out: &mut Vec<u8>) {
+            out.push(self.0);
+        }
+        fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(Self(r.take_array::<1>(Self::WHAT)?[0]))
+        }
     }
 
     #[test]

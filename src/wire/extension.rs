@@ -1,4 +1,7 @@
-//! Hello extension types.
+//! Hello extensions: their types, and raw extensions as a server sends them.
+
+use super::codec::{put_list, put_opaque, put_prefixed};
+use super::{Codec, DecodeError, ECPointFormat, Reader};
 
 wire_enum! {
     /// Extension type (IANA "TLS ExtensionType Values", plus code points browsers send
@@ -54,9 +57,77 @@ wire_enum! {
 
 impl_grease!(ExtensionType);
 
+/// One extension, its data kept raw so a server can send any extension, well-formed
+/// or not; the constructors build the ones a TLS 1.0–1.2 server answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// The extension type.
+    pub typ: ExtensionType,
+    /// `extension_data`, without its length.
+    pub data: Vec<u8>,
+}
+
+impl Extension {
+    /// `renegotiation_info` (RFC 5746 §3.2) carrying `renegotiated_connection`: empty
+    /// on an initial handshake, client then server verify_data on a renegotiation.
+    pub fn renegotiation_info(renegotiated_connection: &[u8]) -> Self {
+        let mut data = Vec::new();
+        put_opaque::<1>(&mut data, renegotiated_connection);
+        Self {
+            typ: ExtensionType::RENEGOTIATION_INFO,
+            data,
+        }
+    }
+
+    /// `extended_master_secret` (RFC 7627): empty data.
+    pub fn extended_master_secret() -> Self {
+        Self {
+            typ: ExtensionType::EXTENDED_MASTER_SECRET,
+            data: Vec::new(),
+        }
+    }
+
+    /// `ec_point_formats` (RFC 8422 §5.2) listing `formats`.
+    pub fn ec_point_formats(formats: &[ECPointFormat]) -> Self {
+        let mut data = Vec::new();
+        put_list::<1, _>(&mut data, formats);
+        Self {
+            typ: ExtensionType::EC_POINT_FORMATS,
+            data,
+        }
+    }
+
+    /// ALPN (RFC 7301 §3.1) selecting `protocol`: a list of exactly one name.
+    pub fn alpn(protocol: &[u8]) -> Self {
+        let mut data = Vec::new();
+        put_prefixed::<2>(&mut data, |list| put_opaque::<1>(list, protocol));
+        Self {
+            typ: ExtensionType::ALPN,
+            data,
+        }
+    }
+}
+
+impl Codec for Extension {
+    const WHAT: &'static str = "extension";
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.typ.encode(out);
+        put_opaque::<2>(out, &self.data);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            typ: ExtensionType::read(r)?,
+            data: r.take_u16_prefixed(Self::WHAT)?.to_vec(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::codec::check_codec;
     use crate::wire::macros::check_registry;
 
     #[test]
@@ -69,5 +140,36 @@ mod tests {
         assert_eq!(ExtensionType::SERVER_NAME.to_string(), "server_name(0)");
         assert_eq!(ExtensionType(0x2a2a).to_string(), "GREASE(10794)");
         assert_eq!(ExtensionType(17513).to_string(), "unknown(17513)");
+    }
+
+    #[test]
+    fn extensions_round_trip_with_raw_data() {
+        check_codec(&Extension {
+            typ: ExtensionType(0x1234),
+            data: vec![1, 2, 3],
+        });
+        check_codec(&Extension::extended_master_secret());
+    }
+
+    #[test]
+    fn server_extensions_have_their_rfc_encodings() {
+        let bytes = |e: Extension| e.to_bytes();
+        assert_eq!(
+            bytes(Extension::renegotiation_info(&[])),
+            [0xff, 0x01, 0, 1, 0]
+        );
+        assert_eq!(
+            bytes(Extension::renegotiation_info(&[1, 2, 3, 4])),
+            [0xff, 0x01, 0, 5, 4, 1, 2, 3, 4]
+        );
+        assert_eq!(bytes(Extension::extended_master_secret()), [0, 23, 0, 0]);
+        assert_eq!(
+            bytes(Extension::ec_point_formats(&[ECPointFormat::UNCOMPRESSED])),
+            [0, 11, 0, 2, 1, 0]
+        );
+        assert_eq!(
+            bytes(Extension::alpn(b"h2")),
+            [0, 16, 0, 5, 0, 3, 2, b'h', b'2']
+        );
     }
 }

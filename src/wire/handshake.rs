@@ -1,4 +1,5 @@
-//! Handshake protocol framing: message types and the 4-byte message header.
+//! Handshake protocol framing: message types, the 4-byte message header and whole
+//! messages.
 
 use super::{Codec, DecodeError, Reader};
 
@@ -60,6 +61,40 @@ impl Codec for HandshakeHeader {
     }
 }
 
+/// One handshake message: its type and its body, framed on the wire by a
+/// [`HandshakeHeader`]. The typed bodies are [`HandshakePayload`](super::HandshakePayload)s;
+/// this form is what the transcript hashes and what faults cut, reorder and corrupt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandshakeMessage {
+    /// The message type.
+    pub typ: HandshakeType,
+    /// The body after the header (its length is the header's).
+    pub body: Vec<u8>,
+}
+
+impl Codec for HandshakeMessage {
+    const WHAT: &'static str = "handshake message";
+
+    /// Header and body; a body of 2^24 bytes or more cannot be framed (see
+    /// [`HandshakeHeader`]).
+    fn encode(&self, out: &mut Vec<u8>) {
+        HandshakeHeader {
+            typ: self.typ,
+            length: self.body.len() as u32,
+        }
+        .encode(out);
+        out.extend_from_slice(&self.body);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let header = HandshakeHeader::read(r)?;
+        Ok(Self {
+            typ: header.typ,
+            body: r.take(header.length as usize, Self::WHAT)?.to_vec(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +121,20 @@ mod tests {
         check_codec(&HandshakeHeader {
             typ: HandshakeType(200),
             length: 0xff_ff_ff,
+        });
+    }
+
+    #[test]
+    fn messages_are_framed_by_their_header() {
+        let message = HandshakeMessage {
+            typ: HandshakeType::FINISHED,
+            body: vec![9; 12],
+        };
+        check_codec(&message);
+        assert_eq!(message.to_bytes()[..4], [20, 0, 0, 12]);
+        check_codec(&HandshakeMessage {
+            typ: HandshakeType(99),
+            body: vec![],
         });
     }
 }

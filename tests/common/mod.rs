@@ -1,6 +1,13 @@
-//! Shared helpers for the interop tests: the PKI, scenario servers, and running client
-//! programs with a timeout.
+//! Shared helpers for the interop tests: the PKI, scenario servers, running client
+//! programs with a timeout, what a handshake should negotiate, and (in [`assert`]) what
+//! the server should have observed; [`clients`] builds each client's command line.
 #![allow(dead_code)] // each test binary uses a different subset
+
+pub mod assert;
+pub mod clients;
+
+#[allow(unused_imports)]
+pub use assert::*;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -11,6 +18,117 @@ use quirktls::observe::Observation;
 use quirktls::pki::{default_out_dir, default_spec_path, Material, Pki, PkiSpec};
 use quirktls::scenario::{self, Scenario};
 use quirktls::server::{ScenarioServer, ServerOptions};
+use quirktls::wire::AlertDescription;
+
+/// The name every scenario's default certificate is valid for.
+pub const HOST: &str = "server.quirktls.test";
+
+/// How the server renders the `client` identity's subject (RFC 4514, most specific first).
+pub const CLIENT_SUBJECT: &str = "CN=quirktls test client,OU=clients,O=quirktls";
+
+/// A version and suite the scenarios negotiate, by every name the clients use for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// As the server reports it, e.g. `TLS 1.3`.
+    pub version: &'static str,
+    /// The IANA suite name (the server's, and JSSE's).
+    pub suite: &'static str,
+    /// OpenSSL's (and JSSE's) version name, e.g. `TLSv1.3`.
+    pub protocol: &'static str,
+    /// OpenSSL's suite name.
+    pub openssl_suite: &'static str,
+}
+
+/// What a TLS 1.3 scenario negotiates.
+pub const TLS13: Session = Session {
+    version: "TLS 1.3",
+    suite: "TLS_AES_256_GCM_SHA384",
+    protocol: "TLSv1.3",
+    openssl_suite: "TLS_AES_256_GCM_SHA384",
+};
+
+/// What a TLS 1.2 scenario negotiates.
+pub const TLS12: Session = Session {
+    version: "TLS 1.2",
+    suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    protocol: "TLSv1.2",
+    openssl_suite: "ECDHE-RSA-AES256-GCM-SHA384",
+};
+
+impl Session {
+    /// The server's response body for `scenario` without a client certificate (no newline).
+    pub fn greeting(&self, scenario: &str) -> String {
+        format!(
+            "quirktls {scenario}: {} {}, client cert: none",
+            self.version, self.suite
+        )
+    }
+
+    /// The whole response body: [`Session::greeting`] and a newline.
+    pub fn body(&self, scenario: &str) -> String {
+        format!("{}\n", self.greeting(scenario))
+    }
+}
+
+/// How OpenSSL 3.0 (s_client, curl and Python's `ssl` alike) refuses the certificate
+/// problems it catches in chain verification: the scenario, the X509 verify code and
+/// message, and the alert it sends.
+pub const OPENSSL_VERIFY_FAILURES: [(&str, u32, &str, AlertDescription); 6] = [
+    (
+        "expired",
+        10,
+        "certificate has expired",
+        AlertDescription::CERTIFICATE_EXPIRED,
+    ),
+    // bad_certificate(42) for X509_V_ERR_CERT_NOT_YET_VALID, not certificate_expired
+    // (rustls sends 45).
+    (
+        "not-yet-valid",
+        9,
+        "certificate is not yet valid",
+        AlertDescription::BAD_CERTIFICATE,
+    ),
+    (
+        "self-signed",
+        18,
+        "self-signed certificate",
+        AlertDescription::UNKNOWN_CA,
+    ),
+    (
+        "untrusted-root",
+        20,
+        "unable to get local issuer certificate",
+        AlertDescription::UNKNOWN_CA,
+    ),
+    (
+        "incomplete-chain",
+        20,
+        "unable to get local issuer certificate",
+        AlertDescription::UNKNOWN_CA,
+    ),
+    // Too weak at security level 1.
+    (
+        "sha1-leaf",
+        68,
+        "CA signature digest algorithm too weak",
+        AlertDescription::BAD_CERTIFICATE,
+    ),
+];
+
+/// The mTLS scenarios that accept the `client` identity whatever CA names their
+/// CertificateRequest carries (curl and Python present it regardless), what they
+/// negotiate, and the path each test requests.
+pub const MTLS_ACCEPTING_THE_CLIENT: [(&str, &str, Session); 3] = [
+    ("mtls-required", "/mtls", TLS13),
+    ("mtls-empty-ca-list", "/empty", TLS12),
+    ("mtls-unrelated-ca-list", "/unrelated", TLS12),
+];
+
+/// The body line the server answers with when the `client` identity was presented (no
+/// newline).
+pub fn client_cert_line() -> String {
+    format!("client cert: {}", entity("client").subject)
+}
 
 /// The test PKI from certs/pki.yaml, generated once per test binary.
 pub fn pki() -> &'static Pki {
@@ -85,6 +203,7 @@ impl Run {
     }
 
     /// Assert the exit code, showing the output when it differs.
+    #[track_caller]
     pub fn expect_status(&self, code: i32) -> &Self {
         assert_eq!(
             self.status,
@@ -96,6 +215,7 @@ impl Run {
     }
 
     /// Assert the output contains `needle`.
+    #[track_caller]
     pub fn expect_output(&self, needle: &str) -> &Self {
         assert!(
             self.output().contains(needle),
@@ -167,13 +287,44 @@ pub fn negotiated(obs: &Observation) -> Option<Negotiated> {
     })
 }
 
-/// The reasons of every `HandshakeFailed` event, joined by `; `.
-pub fn handshake_failures(obs: &Observation) -> String {
+/// The reasons of every `HandshakeFailed` event, in order.
+pub fn failure_reasons(obs: &Observation) -> Vec<String> {
     obs.events()
         .filter_map(|e| match e {
-            quirktls::observe::Event::HandshakeFailed { reason } => Some(reason.as_str()),
+            quirktls::observe::Event::HandshakeFailed { reason } => Some(reason.clone()),
             _ => None,
         })
-        .collect::<Vec<_>>()
-        .join("; ")
+        .collect()
+}
+
+/// The reasons of every `HandshakeFailed` event, joined by `; `.
+pub fn handshake_failures(obs: &Observation) -> String {
+    failure_reasons(obs).join("; ")
+}
+
+/// The names of the built-in scenarios (scenarios/*.yaml), sorted.
+pub fn built_in_scenarios(engine: quirktls::scenario::EngineKind) -> Vec<String> {
+    let all = scenario::load_paths(&[scenario::builtin_dir()], spec()).expect("built-ins load");
+    let mut names: Vec<String> = all
+        .into_iter()
+        .filter(|s| s.engine == engine)
+        .map(|s| s.name)
+        .collect();
+    names.sort();
+    names
+}
+
+/// All 22 built-in rustls-engine scenarios are named, in quotes, somewhere in a test file's `source`,
+/// or in `shared`: the scenarios of the shared tables (such as
+/// [`OPENSSL_VERIFY_FAILURES`]) the file's tests run.
+#[track_caller]
+pub fn assert_every_scenario_named(source: &str, shared: &[&str]) {
+    let names = built_in_scenarios(quirktls::scenario::EngineKind::Rustls);
+    assert_eq!(names.len(), 22, "{names:?}");
+    for name in names {
+        assert!(
+            source.contains(&format!("\"{name}\"")) || shared.contains(&name.as_str()),
+            "no test starts {name}"
+        );
+    }
 }

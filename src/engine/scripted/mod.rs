@@ -1,6 +1,263 @@
 //! The scripted engine: our own TLS 1.0–1.2 server, for what rustls refuses by design
-//! (renegotiation, static RSA, CBC and RC4 suites, old versions, message-level faults).
-// Being assembled across sessions; wired into `Engine` once it completes handshakes.
-#![allow(dead_code)]
+//! (static RSA, CBC and RC4 suites, old versions; renegotiation and message-level
+//! faults build on it).
 
 mod crypto;
+mod handshake;
+mod records;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::ClientCertVerifier;
+use rustls::server::WebPkiClientVerifier;
+use rustls::RootCertStore;
+use tokio::net::TcpStream;
+
+use self::crypto::keys::ServerKey;
+use self::crypto::suites::SuiteSpec;
+use self::handshake::Failure;
+pub(crate) use self::records::PeerAlert;
+use self::records::{RecordError, RecordIo};
+use super::{EngineError, ReplayTap, Session};
+use crate::observe::{CloseKind, Event, Observation};
+use crate::pki::Pki;
+use crate::scenario::{CipherOrder, ClientAuthMode, Scenario, TlsVersion};
+use crate::wire::{Alert, AlertDescription, CipherSuite, NamedGroup, ProtocolVersion};
+
+/// Every suite: IANA name and the oldest version it is defined for.
+pub(super) fn suites() -> impl Iterator<Item = (&'static str, TlsVersion)> {
+    crypto::suites::all().iter().map(|s| {
+        let oldest = match s.min_version {
+            ProtocolVersion::TLS12 => TlsVersion::Tls12,
+            ProtocolVersion::TLS11 => TlsVersion::Tls11,
+            _ => TlsVersion::Tls10,
+        };
+        (s.name, oldest)
+    })
+}
+
+/// A certificate chain and its parsed key, ready to serve.
+pub(super) struct ServedCert {
+    chain: Vec<Vec<u8>>,
+    key: ServerKey,
+}
+
+/// Who may present a client certificate, and what CertificateRequest names.
+pub(super) struct ClientAuthPlan {
+    mandatory: bool,
+    ca_names: Vec<Vec<u8>>,
+    verifier: Arc<dyn ClientCertVerifier>,
+    reject_alert: Option<AlertDescription>,
+}
+
+impl ClientAuthPlan {
+    /// Check the chain against the trusted CAs: the alert and reason when refused.
+    fn verify(&self, chain: &[Vec<u8>]) -> Result<(), (AlertDescription, String)> {
+        let (leaf, rest) = chain
+            .split_first()
+            .ok_or((AlertDescription::BAD_CERTIFICATE, "empty chain".to_string()))?;
+        let intermediates: Vec<CertificateDer<'_>> = rest
+            .iter()
+            .map(|c| CertificateDer::from(c.as_slice()))
+            .collect();
+        self.verifier
+            .verify_client_cert(
+                &CertificateDer::from(leaf.as_slice()),
+                &intermediates,
+                UnixTime::now(),
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                let natural = match &e {
+                    rustls::Error::InvalidCertificate(c) => {
+                        AlertDescription(u8::from(rustls::AlertDescription::from(c.clone())))
+                    }
+                    _ => AlertDescription::BAD_CERTIFICATE,
+                };
+                (self.reject_alert.unwrap_or(natural), e.to_string())
+            })
+    }
+}
+
+/// One scenario's handshake parameters, prepared once at server start.
+pub(crate) struct ScriptedConfig {
+    versions: Vec<ProtocolVersion>,
+    suites: Vec<&'static SuiteSpec>,
+    client_order: bool,
+    groups: Vec<NamedGroup>,
+    alpn: Vec<String>,
+    default_cert: ServedCert,
+    by_name: BTreeMap<String, ServedCert>,
+    client_auth: Option<ClientAuthPlan>,
+    secure_renegotiation: bool,
+    extended_master_secret: bool,
+}
+
+impl ScriptedConfig {
+    pub(crate) fn new(scenario: &Scenario, pki: &Pki) -> Result<Self, EngineError> {
+        let tls = &scenario.tls;
+        let served = |entity: &str, chain: Option<&[String]>| -> Result<ServedCert, EngineError> {
+            let leaf = pki.entity(entity)?;
+            let chain = match chain {
+                Some(names) => names
+                    .iter()
+                    .map(|n| Ok(pki.entity(n)?.cert.to_vec()))
+                    .collect::<Result<_, EngineError>>()?,
+                None => leaf.chain_der().iter().map(|c| c.to_vec()).collect(),
+            };
+            let key = ServerKey::from_pkcs8(leaf.key.secret_pkcs8_der())
+                .map_err(|e| EngineError::Config(format!("key of `{entity}`: {e}")))?;
+            Ok(ServedCert { chain, key })
+        };
+        let suites = if tls.cipher_suites.is_empty() {
+            crypto::suites::all().iter().collect()
+        } else {
+            tls.cipher_suites
+                .iter()
+                .map(|name| {
+                    CipherSuite::from_name(name)
+                        .and_then(crypto::suites::suite)
+                        .ok_or_else(|| {
+                            EngineError::Config(format!("cipher suite {name} unsupported"))
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let groups = if tls.groups.is_empty() {
+            crypto::kx::GROUPS.to_vec()
+        } else {
+            tls.groups
+                .iter()
+                .map(|g| {
+                    NamedGroup::from_name(g)
+                        .filter(|g| crypto::kx::GROUPS.contains(g))
+                        .ok_or_else(|| {
+                            EngineError::Config(format!("group {g} unsupported by engine scripted"))
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let client_auth = match tls.client_auth.mode {
+            ClientAuthMode::None => None,
+            mode => {
+                let mut roots = RootCertStore::empty();
+                for ca in &tls.client_auth.trust {
+                    roots
+                        .add(pki.entity(ca)?.cert.clone())
+                        .map_err(|e| EngineError::Config(format!("client trust `{ca}`: {e}")))?;
+                }
+                let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
+                    .build()
+                    .map_err(|e| EngineError::Config(format!("client verifier: {e}")))?;
+                Some(ClientAuthPlan {
+                    mandatory: mode == ClientAuthMode::Required,
+                    ca_names: tls
+                        .client_auth
+                        .ca_names
+                        .iter()
+                        .map(|ca| Ok(pki.entity(ca)?.subject_der.clone()))
+                        .collect::<Result<_, EngineError>>()?,
+                    verifier,
+                    reject_alert: tls.client_auth.reject_alert,
+                })
+            }
+        };
+        let mut versions: Vec<ProtocolVersion> = tls
+            .versions
+            .iter()
+            .map(|v| match v {
+                TlsVersion::Tls10 => ProtocolVersion::TLS10,
+                TlsVersion::Tls11 => ProtocolVersion::TLS11,
+                TlsVersion::Tls12 | TlsVersion::Tls13 => ProtocolVersion::TLS12,
+            })
+            .collect();
+        versions.sort();
+        versions.dedup();
+        Ok(Self {
+            versions,
+            suites,
+            client_order: tls.cipher_order == CipherOrder::Client,
+            groups,
+            alpn: tls.alpn.clone(),
+            default_cert: served(&tls.certificate, tls.chain.as_deref())?,
+            by_name: tls
+                .sni
+                .certificates
+                .iter()
+                .map(|(name, entity)| Ok((name.to_ascii_lowercase(), served(entity, None)?)))
+                .collect::<Result<_, EngineError>>()?,
+            client_auth,
+            secure_renegotiation: tls.secure_renegotiation,
+            extended_master_secret: tls.extended_master_secret,
+        })
+    }
+
+    fn cert_for(&self, sni: Option<&str>) -> &ServedCert {
+        sni.and_then(|n| self.by_name.get(&n.to_ascii_lowercase()))
+            .unwrap_or(&self.default_cert)
+    }
+
+    /// Run the handshake over `io`; `None` when it failed, recorded in `obs`.
+    pub(crate) async fn handshake(
+        &self,
+        io: ReplayTap<TcpStream>,
+        obs: &mut Observation,
+        timeout: Duration,
+    ) -> Option<Box<dyn Session>> {
+        let mut rec = RecordIo::new(io, timeout);
+        match handshake::run(self, &mut rec).await {
+            Ok(done) => {
+                obs.push(Event::Negotiated {
+                    version: done.version.name().unwrap_or("unknown").to_string(),
+                    cipher_suite: done.suite.name.to_string(),
+                    alpn: done.alpn,
+                    sni: obs.client_hello().and_then(|h| h.sni.clone()),
+                });
+                record_client_chain(&done.client_chain, obs);
+                Some(Box::new(rec.into_session()))
+            }
+            Err(failure) => {
+                fail(failure, &mut rec, obs).await;
+                None
+            }
+        }
+    }
+}
+
+fn record_client_chain(chain: &[Vec<u8>], obs: &mut Observation) {
+    if chain.is_empty() {
+        obs.push(Event::NoClientCertificate);
+    } else {
+        obs.push(Event::ClientCertificate {
+            subjects: chain.iter().map(|c| super::rustls::subject_of(c)).collect(),
+        });
+    }
+}
+
+async fn fail(failure: Failure, rec: &mut RecordIo<ReplayTap<TcpStream>>, obs: &mut Observation) {
+    if !failure.client_chain.is_empty() {
+        record_client_chain(&failure.client_chain, obs);
+    }
+    obs.push(Event::HandshakeFailed {
+        reason: failure.reason.clone(),
+    });
+    let how = match &failure.from_client {
+        Some(RecordError::Alert(alert)) => {
+            obs.push(Event::AlertReceived(*alert));
+            CloseKind::FatalAlert
+        }
+        Some(RecordError::Timeout) => CloseKind::Timeout,
+        Some(RecordError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => CloseKind::Eof,
+        Some(RecordError::Io(_)) => CloseKind::Reset,
+        _ => CloseKind::FatalAlert,
+    };
+    if let Some(desc) = failure.alert {
+        let alert = Alert::fatal(desc);
+        rec.fail(alert).await;
+        obs.push(Event::AlertSent(alert));
+    }
+    obs.push(Event::Closed { how });
+}

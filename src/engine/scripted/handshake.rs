@@ -1,0 +1,435 @@
+//! One full TLS 1.0–1.2 server handshake, message by message: ClientHello →
+//! ServerHello, Certificate, [ServerKeyExchange], [CertificateRequest], ServerHelloDone
+//! → [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished
+//! → ChangeCipherSpec, Finished.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::crypto::hash::Transcript;
+use super::crypto::kx::EphemeralKey;
+use super::crypto::prf::{self, Prf, Sender};
+use super::crypto::protect::derive_protections;
+use super::crypto::suites::{Kx, SuiteSpec};
+use super::crypto::verify::verify_signature;
+use super::records::{RecordError, RecordIo};
+use super::{ScriptedConfig, ServedCert};
+use crate::observe::{parse_client_hello, ClientHelloInfo};
+use crate::wire::{
+    AlertDescription, Certificate, CertificateRequest, CertificateVerify, ChangeCipherSpec,
+    ClientCertificateType, ClientKeyExchange, Codec, ContentType, DigitallySigned, ECPointFormat,
+    EcdheParams, Extension, Finished, HandshakeJoiner, HandshakeMessage, HandshakePayload,
+    HandshakeType, KeyExchangeKind, NamedGroup, ProtocolVersion, ServerHello, ServerHelloDone,
+    ServerKeyExchange, SignatureScheme,
+};
+
+/// What a completed handshake settled.
+pub(super) struct Established {
+    pub version: ProtocolVersion,
+    pub suite: &'static SuiteSpec,
+    pub alpn: Option<String>,
+    pub client_chain: Vec<Vec<u8>>,
+}
+
+/// Why the handshake stopped: the alert to send (if any) and what happened.
+#[derive(Debug)]
+pub(super) struct Failure {
+    pub alert: Option<AlertDescription>,
+    pub reason: String,
+    pub from_client: Option<RecordError>,
+    /// The client's chain, when one arrived before the failure.
+    pub client_chain: Vec<Vec<u8>>,
+}
+
+impl Failure {
+    fn new(alert: AlertDescription, reason: impl Into<String>) -> Self {
+        Self {
+            alert: Some(alert),
+            reason: reason.into(),
+            from_client: None,
+            client_chain: Vec::new(),
+        }
+    }
+}
+
+impl From<RecordError> for Failure {
+    fn from(e: RecordError) -> Self {
+        let alert = match &e {
+            RecordError::Bad { alert, .. } => Some(*alert),
+            _ => None,
+        };
+        Self {
+            alert,
+            reason: e.to_string(),
+            from_client: Some(e),
+            client_chain: Vec::new(),
+        }
+    }
+}
+
+/// Reads handshake messages across records, adding each to the transcript once it exists.
+struct Reader {
+    joiner: HandshakeJoiner,
+}
+
+impl Reader {
+    async fn next<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        rec: &mut RecordIo<S>,
+    ) -> Result<HandshakeMessage, Failure> {
+        loop {
+            if let Some(msg) = self.joiner.pop() {
+                return Ok(msg);
+            }
+            let record = rec.read().await?;
+            if record.content_type != ContentType::HANDSHAKE {
+                return Err(Failure::new(
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                    format!("expected a handshake record, got {}", record.content_type),
+                ));
+            }
+            self.joiner
+                .push(&record.payload)
+                .map_err(|e| Failure::new(AlertDescription::DECODE_ERROR, e.to_string()))?;
+        }
+    }
+
+    async fn expect<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        rec: &mut RecordIo<S>,
+        typ: HandshakeType,
+    ) -> Result<HandshakeMessage, Failure> {
+        let msg = self.next(rec).await?;
+        if msg.typ != typ {
+            return Err(Failure::new(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("expected {typ}, got {}", msg.typ),
+            ));
+        }
+        Ok(msg)
+    }
+}
+
+fn decode_error(e: impl std::fmt::Display) -> Failure {
+    Failure::new(AlertDescription::DECODE_ERROR, e.to_string())
+}
+
+/// The highest version both sides speak.
+fn choose_version(
+    cfg: &ScriptedConfig,
+    hello: &ClientHelloInfo,
+) -> Result<ProtocolVersion, Failure> {
+    cfg.versions
+        .iter()
+        .rev()
+        .find(|v| **v <= hello.legacy_version)
+        .copied()
+        .ok_or_else(|| {
+            Failure::new(
+                AlertDescription::PROTOCOL_VERSION,
+                format!("client offers at most {}", hello.legacy_version),
+            )
+        })
+}
+
+fn kx_fits(kx: Kx, cert: &ServedCert) -> bool {
+    match kx {
+        Kx::Rsa | Kx::EcdheRsa => cert.key.is_rsa(),
+        Kx::EcdheEcdsa => cert.key.is_ecdsa(),
+    }
+}
+
+/// The suite per the scenario's order, and the ECDHE group when it needs one.
+fn choose_suite(
+    cfg: &ScriptedConfig,
+    hello: &ClientHelloInfo,
+    version: ProtocolVersion,
+    cert: &ServedCert,
+) -> Result<(&'static SuiteSpec, Option<NamedGroup>), Failure> {
+    // RFC 4492: a client without supported_groups accepts the NIST curves.
+    let client_groups: Vec<NamedGroup> = if hello.groups.is_empty() {
+        vec![NamedGroup::SECP256R1, NamedGroup::SECP384R1]
+    } else {
+        hello.groups.clone()
+    };
+    let group = cfg
+        .groups
+        .iter()
+        .copied()
+        .find(|g| client_groups.contains(g));
+    let usable = |s: &SuiteSpec| {
+        s.supports(version) && kx_fits(s.kx, cert) && (s.kx == Kx::Rsa || group.is_some())
+    };
+    let chosen = if cfg.client_order {
+        hello.cipher_suites.iter().find_map(|id| {
+            cfg.suites
+                .iter()
+                .copied()
+                .find(|s| s.id == *id && usable(s))
+        })
+    } else {
+        cfg.suites
+            .iter()
+            .copied()
+            .find(|s| usable(s) && hello.cipher_suites.contains(&s.id))
+    };
+    let suite = chosen.ok_or_else(|| {
+        Failure::new(
+            AlertDescription::HANDSHAKE_FAILURE,
+            format!("no cipher suite in common for {version}"),
+        )
+    })?;
+    Ok((suite, (suite.kx != Kx::Rsa).then_some(group).flatten()))
+}
+
+fn random32() -> [u8; 32] {
+    let mut r = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut r).expect("the system RNG works");
+    r
+}
+
+/// Schemes a client CertificateVerify may use (what `verify_signature` checks).
+const CLIENT_SCHEMES: [SignatureScheme; 8] = [
+    SignatureScheme::ECDSA_SECP256R1_SHA256,
+    SignatureScheme::ECDSA_SECP384R1_SHA384,
+    SignatureScheme::RSA_PSS_RSAE_SHA256,
+    SignatureScheme::RSA_PSS_RSAE_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA1,
+];
+
+/// Run the server side of a full handshake. The ClientHello is read from `rec` (the
+/// first flight is replayed there).
+pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+    cfg: &ScriptedConfig,
+    rec: &mut RecordIo<S>,
+) -> Result<Established, Failure> {
+    let mut reader = Reader {
+        joiner: HandshakeJoiner::default(),
+    };
+    let hello_msg = reader.expect(rec, HandshakeType::CLIENT_HELLO).await?;
+    let hello = parse_client_hello(&hello_msg.to_bytes()).map_err(decode_error)?;
+    let version = choose_version(cfg, &hello)?;
+    rec.version = version;
+    let cert = cfg.cert_for(hello.sni.as_deref());
+    let (suite, group) = choose_suite(cfg, &hello, version, cert)?;
+    if hello
+        .renegotiation_info_data
+        .as_ref()
+        .is_some_and(|d| !d.is_empty())
+    {
+        return Err(Failure::new(
+            AlertDescription::HANDSHAKE_FAILURE,
+            "initial ClientHello carries non-empty renegotiation_info (RFC 5746 §3.6)",
+        ));
+    }
+    let prf = Prf::new(suite, version);
+    let mut transcript = Transcript::new(prf);
+    transcript.add(&hello_msg.to_bytes());
+
+    // ServerHello and the rest of the server's flight, sent as one write.
+    let server_random = random32();
+    let mut extensions = Vec::new();
+    if cfg.secure_renegotiation && (hello.renegotiation_info || hello.scsv) {
+        extensions.push(Extension::renegotiation_info(&[]));
+    }
+    let ems = cfg.extended_master_secret && hello.extended_master_secret;
+    if ems {
+        extensions.push(Extension::extended_master_secret());
+    }
+    if suite.kx != Kx::Rsa && !hello.ec_point_formats.is_empty() {
+        extensions.push(Extension::ec_point_formats(&[ECPointFormat::UNCOMPRESSED]));
+    }
+    let alpn = cfg.alpn.iter().find(|p| hello.alpn.contains(p)).cloned();
+    if let Some(p) = &alpn {
+        extensions.push(Extension::alpn(p.as_bytes()));
+    }
+    let mut flight: Vec<HandshakeMessage> = vec![
+        ServerHello {
+            version,
+            random: server_random,
+            session_id: random32().to_vec(),
+            cipher_suite: suite.id,
+            compression: crate::wire::Compression::NULL,
+            extensions: (!extensions.is_empty()).then_some(extensions),
+        }
+        .to_message(),
+        Certificate {
+            chain: cert.chain.clone(),
+        }
+        .to_message(),
+    ];
+    let ephemeral = match group {
+        Some(group) => {
+            let (key, public) = EphemeralKey::generate(group)
+                .map_err(|e| Failure::new(e.alert(), e.to_string()))?;
+            let params = EcdheParams { group, public };
+            let scheme = if version == ProtocolVersion::TLS12 {
+                Some(
+                    cert.key
+                        .choose_scheme(&hello.signature_algorithms)
+                        .ok_or_else(|| {
+                            Failure::new(
+                                AlertDescription::HANDSHAKE_FAILURE,
+                                "no signature scheme in common",
+                            )
+                        })?,
+                )
+            } else {
+                None
+            };
+            let sig = cert
+                .key
+                .sign(
+                    scheme,
+                    &params.signed_message(&hello.random, &server_random),
+                )
+                .map_err(|e| Failure::new(e.alert(), e.to_string()))?;
+            flight.push(
+                ServerKeyExchange {
+                    params,
+                    signature: DigitallySigned { scheme, sig },
+                }
+                .to_message(),
+            );
+            Some(key)
+        }
+        None => None,
+    };
+    if let Some(auth) = &cfg.client_auth {
+        flight.push(
+            CertificateRequest {
+                cert_types: vec![
+                    ClientCertificateType::RSA_SIGN,
+                    ClientCertificateType::ECDSA_SIGN,
+                ],
+                sig_schemes: (version == ProtocolVersion::TLS12).then(|| CLIENT_SCHEMES.to_vec()),
+                ca_names: auth.ca_names.clone(),
+            }
+            .to_message(),
+        );
+    }
+    flight.push(ServerHelloDone.to_message());
+    let mut bytes = Vec::new();
+    for msg in &flight {
+        let encoded = msg.to_bytes();
+        transcript.add(&encoded);
+        bytes.extend_from_slice(&encoded);
+    }
+    rec.write(ContentType::HANDSHAKE, &bytes)
+        .await
+        .map_err(RecordError::from)?;
+
+    // The client's flight.
+    let mut client_chain = Vec::new();
+    if let Some(auth) = &cfg.client_auth {
+        let msg = reader.expect(rec, HandshakeType::CERTIFICATE).await?;
+        transcript.add(&msg.to_bytes());
+        client_chain = Certificate::from_message(&msg, ())
+            .map_err(decode_error)?
+            .chain;
+        let fail = |mut f: Failure, chain: &[Vec<u8>]| {
+            f.client_chain = chain.to_vec();
+            f
+        };
+        if client_chain.is_empty() && auth.mandatory {
+            return Err(Failure::new(
+                AlertDescription::HANDSHAKE_FAILURE,
+                "client sent no certificate and one is required",
+            ));
+        }
+        if !client_chain.is_empty() {
+            if let Err((alert, reason)) = auth.verify(&client_chain) {
+                return Err(fail(
+                    Failure::new(alert, format!("client certificate rejected: {reason}")),
+                    &client_chain,
+                ));
+            }
+        }
+    }
+    let cke = reader
+        .expect(rec, HandshakeType::CLIENT_KEY_EXCHANGE)
+        .await?;
+    transcript.add(&cke.to_bytes());
+    let kind = match ephemeral {
+        Some(_) => KeyExchangeKind::Ecdhe,
+        None => KeyExchangeKind::Rsa,
+    };
+    let premaster = match (
+        ClientKeyExchange::from_message(&cke, kind).map_err(decode_error)?,
+        ephemeral,
+    ) {
+        (ClientKeyExchange::EcdhPublic(public), Some(key)) => key
+            .agree(&public)
+            .map_err(|e| Failure::new(e.alert(), e.to_string()))?,
+        (ClientKeyExchange::EncryptedPreMaster(ct), _) => cert
+            .key
+            .decrypt_premaster_or_random(&ct, hello.legacy_version)
+            .to_vec(),
+        _ => {
+            return Err(decode_error(
+                "ClientKeyExchange does not fit the key exchange",
+            ))
+        }
+    };
+    let master = if ems {
+        prf::extended_master_secret(prf, &premaster, &transcript.current())
+    } else {
+        prf::master_secret(prf, &premaster, &hello.random, &server_random)
+    };
+    if let Some(leaf) = client_chain.first() {
+        let msg = reader
+            .expect(rec, HandshakeType::CERTIFICATE_VERIFY)
+            .await?;
+        let cv = CertificateVerify::from_message(&msg, version).map_err(decode_error)?;
+        if let Err(e) = verify_signature(leaf, cv.0.scheme, transcript.messages(), &cv.0.sig) {
+            let mut f = Failure::new(e.alert(), format!("CertificateVerify: {e}"));
+            f.client_chain = client_chain;
+            return Err(f);
+        }
+        transcript.add(&msg.to_bytes());
+    }
+    let (client_read, server_write) =
+        derive_protections(suite, version, &master, &hello.random, &server_random);
+
+    let ccs = rec.read().await?;
+    if ccs.content_type != ContentType::CHANGE_CIPHER_SPEC || !reader.joiner.is_empty() {
+        return Err(Failure::new(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            format!("expected ChangeCipherSpec, got {}", ccs.content_type),
+        ));
+    }
+    ChangeCipherSpec::from_bytes(&ccs.payload).map_err(decode_error)?;
+    rec.read = client_read;
+    let fin = reader.expect(rec, HandshakeType::FINISHED).await?;
+    let expected = prf::verify_data(prf, &master, Sender::Client, &transcript.current());
+    let got = Finished::from_message(&fin, ()).map_err(decode_error)?;
+    if got.verify_data != expected {
+        return Err(Failure::new(
+            AlertDescription::DECRYPT_ERROR,
+            "client Finished does not verify",
+        ));
+    }
+    transcript.add(&fin.to_bytes());
+
+    rec.write(
+        ContentType::CHANGE_CIPHER_SPEC,
+        &ChangeCipherSpec.to_bytes(),
+    )
+    .await
+    .map_err(RecordError::from)?;
+    rec.write = server_write;
+    let ours = Finished {
+        verify_data: prf::verify_data(prf, &master, Sender::Server, &transcript.current()).to_vec(),
+    };
+    rec.write(ContentType::HANDSHAKE, &ours.to_message().to_bytes())
+        .await
+        .map_err(RecordError::from)?;
+    Ok(Established {
+        version,
+        suite,
+        alpn,
+        client_chain,
+    })
+}
