@@ -166,7 +166,7 @@ async fn unread(server: &mut tokio::io::DuplexStream) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn reads_exactly_the_hello_records_and_no_further() {
+async fn bytes_after_the_hello_are_kept_for_the_engine() {
     let (mut client, mut server) = tokio::io::duplex(1 << 16);
     let flight = refragment(&HELLO, &[100, 101]);
     client
@@ -177,9 +177,10 @@ async fn reads_exactly_the_hello_records_and_no_further() {
     let got = read_first_flight(&mut server, FirstFlightLimits::default())
         .await
         .unwrap();
-    assert_eq!(got.bytes, flight);
+    // What arrived with the hello is read too, and kept in order for the replay.
+    assert_eq!(got.bytes, [flight.as_slice(), b"early bytes"].concat());
     assert_eq!(got.hello.sni.as_deref(), Some("example.test"));
-    assert_eq!(unread(&mut server).await, b"early bytes");
+    assert_eq!(unread(&mut server).await, b"");
 }
 
 #[tokio::test]

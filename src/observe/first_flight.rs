@@ -33,8 +33,8 @@ impl Default for FirstFlightLimits {
 /// The raw bytes read (to be replayed to the engine) and the parsed hello.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FirstFlight {
-    /// Every byte read, exactly as received: whole records, ending with the record
-    /// that completes the ClientHello.
+    /// Every byte read, exactly as received: the records up to the one that completes
+    /// the ClientHello, and whatever the client sent after it that arrived with them.
     pub bytes: Vec<u8>,
     /// The parsed ClientHello, with `record_version` set.
     pub hello: ClientHelloInfo,
@@ -101,14 +101,16 @@ pub enum FirstFlightError {
     Io(#[from] std::io::Error),
 }
 
+/// What one read asks for at least: a whole ClientHello in the common case.
+const READ_CHUNK: usize = 4096;
 /// Escaped bytes shown for input that is not TLS.
 const PREVIEW_LEN: usize = 48;
 /// How long to wait for more preview bytes once the input is known not to be TLS.
 const PREVIEW_GRACE: Duration = Duration::from_millis(50);
 
 /// Read TLS records from `reader` until the ClientHello is complete, within `limits`.
-/// Reads never go past the record that completes the hello, so bytes the client sent
-/// after it stay unread in `reader`.
+/// Each read takes what has arrived (up to a chunk, within `max_bytes`), so the bytes may
+/// run past the hello: the engine gets them all replayed, and one read usually suffices.
 pub async fn read_first_flight<R: AsyncRead + Unpin>(
     reader: &mut R,
     limits: FirstFlightLimits,
@@ -118,9 +120,7 @@ pub async fn read_first_flight<R: AsyncRead + Unpin>(
     let mut previewed = false;
     loop {
         match scan(&bytes) {
-            Ok(Scan::Done(hello, used)) => {
-                // Reads stop at record boundaries, so the scan used every byte read.
-                debug_assert_eq!(used, bytes.len());
+            Ok(Scan::Done(hello, _)) => {
                 return Ok(FirstFlight {
                     bytes,
                     hello: *hello,
@@ -132,7 +132,8 @@ pub async fn read_first_flight<R: AsyncRead + Unpin>(
                         limit: limits.max_bytes,
                     });
                 }
-                read_at_most(reader, &mut bytes, need, deadline).await?;
+                let room = limits.max_bytes - bytes.len();
+                read_at_most(reader, &mut bytes, need.max(READ_CHUNK).min(room), deadline).await?;
             }
             Err(FirstFlightError::NotTls { .. }) if !previewed => {
                 // The connection is rejected either way; a few more bytes, if already
