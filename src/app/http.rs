@@ -35,11 +35,19 @@ pub(super) async fn respond(
         .map(|l| String::from_utf8_lossy(l).trim_end().to_string())
         .unwrap_or_default();
     obs.push(Event::HttpRequest { line });
-    let body = render(&app.body, obs);
+    // IIS asks for the client certificate only now, by renegotiating.
+    if let Some(ended) = session.renegotiate(obs).await {
+        return Some(ended);
+    }
+    let (status, body) = if app.require_client_cert && obs.client_certificate().is_none() {
+        (403, FORBIDDEN_403_7.to_string())
+    } else {
+        (app.status, render(&app.body, obs))
+    };
     let response = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nServer: quirktls\r\n\r\n{}",
-        app.status,
-        reason(app.status),
+        status,
+        reason(status),
         body.len(),
         body
     );
@@ -48,6 +56,11 @@ pub(super) async fn respond(
         Err(e) => Some(ended_by(&e, obs)),
     }
 }
+
+/// IIS's answer when SSLRequireCert is set and no client certificate was presented.
+const FORBIDDEN_403_7: &str =
+    "HTTP Error 403.7 - Forbidden: The page you are trying to access requires your browser \
+     to have a Secure Sockets Layer (SSL) client certificate that the Web server recognizes.\n";
 
 /// Fill `{placeholders}` in the body template with observed facts.
 pub(crate) fn render(template: &str, obs: &Observation) -> String {

@@ -29,8 +29,21 @@ pub enum EngineError {
 }
 
 /// A connection after a completed handshake, as the app layer sees it.
-pub trait Session: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Session for T {}
+pub trait Session: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Run the scenario's server-initiated renegotiation, recording what the client did;
+    /// `Some` when it ended the connection. Engines that cannot renegotiate do nothing
+    /// (validation keeps such scenarios out).
+    fn renegotiate<'a>(&'a mut self, obs: &'a mut Observation) -> BoxFuture<'a> {
+        let _ = obs;
+        Box::pin(async { None })
+    }
+}
+
+/// The future `Session::renegotiate` returns.
+pub type BoxFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Option<CloseKind>> + Send + 'a>>;
+
+impl Session for tokio_rustls::server::TlsStream<ReplayTap<TcpStream>> {}
 
 /// Cipher suites the scripted engine negotiates: IANA name and the oldest version.
 pub(crate) fn scripted_suites() -> impl Iterator<Item = (&'static str, TlsVersion)> {
@@ -40,16 +53,16 @@ pub(crate) fn scripted_suites() -> impl Iterator<Item = (&'static str, TlsVersio
 /// The engine chosen by a scenario, prepared once at server start.
 pub(crate) enum Engine {
     Rustls(RustlsEngine),
-    Scripted(Box<scripted::ScriptedConfig>),
+    Scripted(std::sync::Arc<scripted::ScriptedConfig>),
 }
 
 impl Engine {
     pub(crate) fn new(scenario: &Scenario, pki: &Pki) -> Result<Self, EngineError> {
         match scenario.engine {
             EngineKind::Rustls => Ok(Self::Rustls(RustlsEngine::new(scenario, pki)?)),
-            EngineKind::Scripted => Ok(Self::Scripted(Box::new(scripted::ScriptedConfig::new(
-                scenario, pki,
-            )?))),
+            EngineKind::Scripted => Ok(Self::Scripted(std::sync::Arc::new(
+                scripted::ScriptedConfig::new(scenario, pki)?,
+            ))),
         }
     }
 

@@ -56,6 +56,21 @@ pub enum Event {
         /// The engine's error message.
         reason: String,
     },
+    /// The server asked the client to renegotiate (HelloRequest).
+    HelloRequestSent,
+    /// A renegotiation handshake completed with these parameters.
+    Renegotiated {
+        /// Protocol version of the new handshake.
+        version: String,
+        /// IANA cipher suite name.
+        cipher_suite: String,
+    },
+    /// The client did not renegotiate: a no_renegotiation warning, silence until the
+    /// timeout, or a failed handshake.
+    RenegotiationRefused {
+        /// What the client did.
+        reason: String,
+    },
     /// The HTTP request line the client sent after the handshake.
     HttpRequest {
         /// Request line, e.g. `GET / HTTP/1.1`.
@@ -164,12 +179,21 @@ impl Observation {
             .collect()
     }
 
-    /// Subjects of the client certificate chain, if one was presented.
+    /// Subjects of the client certificate chain, if one was presented (the latest, when
+    /// a renegotiation asked again).
     pub fn client_certificate(&self) -> Option<&[String]> {
-        self.events().find_map(|e| match e {
-            Event::ClientCertificate { subjects } => Some(subjects.as_slice()),
-            _ => None,
-        })
+        self.events()
+            .filter_map(|e| match e {
+                Event::ClientCertificate { subjects } => Some(subjects.as_slice()),
+                _ => None,
+            })
+            .last()
+    }
+
+    /// Whether a renegotiation completed.
+    pub fn renegotiated(&self) -> bool {
+        self.events()
+            .any(|e| matches!(e, Event::Renegotiated { .. }))
     }
 
     /// True once the handshake completed.
@@ -230,6 +254,12 @@ impl Observation {
                     _ => {}
                 }
             }
+        }
+        if self.events().any(|e| matches!(e, Event::HelloRequestSent)) {
+            line += match self.renegotiated() {
+                true => ", renegotiated",
+                false => ", renegotiation refused",
+            };
         }
         if let Some(req) = self.http_request() {
             line += &format!(", request: {req}");

@@ -40,6 +40,11 @@ impl EngineKind {
         }
     }
 
+    /// Whether the engine can renegotiate (`renegotiate:`).
+    pub(super) fn can_renegotiate(self) -> bool {
+        self == Self::Scripted
+    }
+
     /// Whether `secure_renegotiation` and `extended_master_secret` can be turned off.
     pub(super) fn can_disable_extensions(self) -> bool {
         self == Self::Scripted

@@ -24,6 +24,8 @@ pub struct Scenario {
     pub tls: TlsConfig,
     /// What happens after the handshake.
     pub app: AppConfig,
+    /// Server-initiated renegotiation after the first HTTP request (scripted engine).
+    pub renegotiate: Option<Renegotiate>,
     /// Pinned port; `None` means ephemeral.
     pub port: Option<u16>,
     /// The file it was loaded from, if any.
@@ -185,6 +187,14 @@ pub enum ClientAuthMode {
     Required,
 }
 
+/// IIS-style renegotiation: after the first HTTP request the server sends HelloRequest
+/// and runs a full new handshake (no resumption) before it answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Renegotiate {
+    /// The CertificateRequest of the second handshake (`none` = no request).
+    pub client_auth: ClientAuth,
+}
+
 /// After-handshake behaviour.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AppConfig {
@@ -195,6 +205,9 @@ pub struct AppConfig {
     /// HTTP body template; `{version}`, `{cipher_suite}`, `{sni}`, `{alpn}`,
     /// `{client_cert_subject}`, `{scenario}` are replaced with observed facts.
     pub body: String,
+    /// Answer IIS's "403.7 Forbidden: client certificate required" when no client
+    /// certificate was presented by the time of the response.
+    pub require_client_cert: bool,
 }
 
 /// What the server does after the handshake.

@@ -54,6 +54,20 @@ pub(super) struct RawScenario {
     /// What happens after the handshake.
     #[serde(default)]
     pub app: RawApp,
+    /// Engine scripted: after the first HTTP request, send HelloRequest and run a new
+    /// full handshake (IIS asking for a client certificate), then answer.
+    #[schemars(with = "Option<RawRenegotiate>")]
+    pub renegotiate: Option<Spanned<RawRenegotiate>>,
+}
+
+/// Server-initiated renegotiation.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Renegotiate")]
+pub(super) struct RawRenegotiate {
+    /// The client certificate request of the second handshake.
+    #[serde(default)]
+    pub client_auth: RawClientAuth,
 }
 
 /// Handshake parameters; every key is optional.
@@ -186,4 +200,8 @@ pub(super) struct RawApp {
     /// `{client_cert_subject}` and `{scenario}` are replaced with observed facts.
     #[schemars(extend("default" = DEFAULT_BODY))]
     pub body: Option<String>,
+    /// Answer IIS's 403.7 page ("client certificate required") when no client
+    /// certificate was presented by the time of the response.
+    #[serde(default)]
+    pub require_client_cert: bool,
 }

@@ -8,12 +8,13 @@ use serde_saphyr::{Location, Spanned};
 
 use super::caps::iana_suite_name;
 use super::raw::{
-    RawApp, RawClientAuth, RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE,
-    DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST, FALLBACK_SERVER_NAME,
+    RawApp, RawClientAuth, RawRenegotiate, RawScenario, RawSni, RawTls, DEFAULT_BODY,
+    DEFAULT_CERTIFICATE, DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST,
+    FALLBACK_SERVER_NAME,
 };
 use super::{
-    AppConfig, ClientAuth, ClientAuthMode, EngineKind, Scenario, ScenarioError, SniConfig,
-    TlsConfig, TlsVersion,
+    AppConfig, ClientAuth, ClientAuthMode, EngineKind, Renegotiate, Scenario, ScenarioError,
+    SniConfig, TlsConfig, TlsVersion,
 };
 use crate::pki::PkiSpec;
 use crate::wire::AlertDescription;
@@ -83,6 +84,10 @@ impl<'a> Validator<'a> {
             engine: raw.engine,
             tls: self.tls(raw.engine, raw.tls)?,
             app: self.app(raw.app)?,
+            renegotiate: raw
+                .renegotiate
+                .map(|r| self.renegotiate(raw.engine, r))
+                .transpose()?,
             port,
             source: None,
         })
@@ -310,6 +315,23 @@ impl<'a> Validator<'a> {
         })
     }
 
+    fn renegotiate(
+        &self,
+        engine: EngineKind,
+        raw: Spanned<RawRenegotiate>,
+    ) -> Result<Renegotiate, ScenarioError> {
+        if !engine.can_renegotiate() {
+            return Err(self.error(
+                raw.referenced,
+                format!("engine {} cannot renegotiate", engine.name()),
+                "rustls refuses renegotiation by design; use engine scripted",
+            ));
+        }
+        Ok(Renegotiate {
+            client_auth: self.client_auth(raw.value.client_auth)?,
+        })
+    }
+
     fn alert(&self, name: Spanned<String>) -> Result<AlertDescription, ScenarioError> {
         AlertDescription::from_name(&name.value).ok_or_else(|| {
             self.error(
@@ -337,6 +359,7 @@ impl<'a> Validator<'a> {
             mode: raw.mode,
             status,
             body: raw.body.unwrap_or_else(|| DEFAULT_BODY.to_owned()),
+            require_client_cert: raw.require_client_cert,
         })
     }
 

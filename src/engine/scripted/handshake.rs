@@ -12,7 +12,7 @@ use super::crypto::protect::derive_protections;
 use super::crypto::suites::{Kx, SuiteSpec};
 use super::crypto::verify::verify_signature;
 use super::records::{RecordError, RecordIo};
-use super::{ScriptedConfig, ServedCert};
+use super::{ClientAuthPlan, ScriptedConfig, ServedCert};
 use crate::observe::{parse_client_hello, ClientHelloInfo};
 use crate::wire::{
     AlertDescription, Certificate, CertificateRequest, CertificateVerify, ChangeCipherSpec,
@@ -28,6 +28,19 @@ pub(super) struct Established {
     pub suite: &'static SuiteSpec,
     pub alpn: Option<String>,
     pub client_chain: Vec<Vec<u8>>,
+    /// Whether RFC 5746 secure renegotiation is in force on this connection.
+    pub secure_renegotiation: bool,
+    /// The Finished verify_data of both sides (RFC 5746 binds the next handshake to them).
+    pub client_verify: Vec<u8>,
+    pub server_verify: Vec<u8>,
+}
+
+/// What differs between the first handshake and a renegotiation.
+pub(super) struct Round<'a> {
+    /// The CertificateRequest to send, if any.
+    pub client_auth: Option<&'a ClientAuthPlan>,
+    /// The handshake being renegotiated; `None` for the first one.
+    pub previous: Option<&'a Established>,
 }
 
 /// Why the handshake stopped: the alert to send (if any) and what happened.
@@ -204,6 +217,7 @@ const CLIENT_SCHEMES: [SignatureScheme; 8] = [
 pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     cfg: &ScriptedConfig,
     rec: &mut RecordIo<S>,
+    round: &Round<'_>,
 ) -> Result<Established, Failure> {
     let mut reader = Reader {
         joiner: HandshakeJoiner::default(),
@@ -214,16 +228,7 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     rec.version = version;
     let cert = cfg.cert_for(hello.sni.as_deref());
     let (suite, group) = choose_suite(cfg, &hello, version, cert)?;
-    if hello
-        .renegotiation_info_data
-        .as_ref()
-        .is_some_and(|d| !d.is_empty())
-    {
-        return Err(Failure::new(
-            AlertDescription::HANDSHAKE_FAILURE,
-            "initial ClientHello carries non-empty renegotiation_info (RFC 5746 §3.6)",
-        ));
-    }
+    let (secure_renegotiation, binding) = renegotiation_binding(cfg, &hello, round.previous)?;
     let prf = Prf::new(suite, version);
     let mut transcript = Transcript::new(prf);
     transcript.add(&hello_msg.to_bytes());
@@ -231,8 +236,8 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     // ServerHello and the rest of the server's flight, sent as one write.
     let server_random = random32();
     let mut extensions = Vec::new();
-    if cfg.secure_renegotiation && (hello.renegotiation_info || hello.scsv) {
-        extensions.push(Extension::renegotiation_info(&[]));
+    if let Some(binding) = &binding {
+        extensions.push(Extension::renegotiation_info(binding));
     }
     let ems = cfg.extended_master_secret && hello.extended_master_secret;
     if ems {
@@ -297,7 +302,7 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         }
         None => None,
     };
-    if let Some(auth) = &cfg.client_auth {
+    if let Some(auth) = round.client_auth {
         flight.push(
             CertificateRequest {
                 cert_types: vec![
@@ -323,7 +328,7 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
 
     // The client's flight.
     let mut client_chain = Vec::new();
-    if let Some(auth) = &cfg.client_auth {
+    if let Some(auth) = round.client_auth {
         let msg = reader.expect(rec, HandshakeType::CERTIFICATE).await?;
         transcript.add(&msg.to_bytes());
         client_chain = Certificate::from_message(&msg, ())
@@ -403,9 +408,9 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     ChangeCipherSpec::from_bytes(&ccs.payload).map_err(decode_error)?;
     rec.read = client_read;
     let fin = reader.expect(rec, HandshakeType::FINISHED).await?;
-    let expected = prf::verify_data(prf, &master, Sender::Client, &transcript.current());
+    let client_verify = prf::verify_data(prf, &master, Sender::Client, &transcript.current());
     let got = Finished::from_message(&fin, ()).map_err(decode_error)?;
-    if got.verify_data != expected {
+    if got.verify_data != client_verify {
         return Err(Failure::new(
             AlertDescription::DECRYPT_ERROR,
             "client Finished does not verify",
@@ -420,8 +425,9 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     .await
     .map_err(RecordError::from)?;
     rec.write = server_write;
+    let server_verify = prf::verify_data(prf, &master, Sender::Server, &transcript.current());
     let ours = Finished {
-        verify_data: prf::verify_data(prf, &master, Sender::Server, &transcript.current()).to_vec(),
+        verify_data: server_verify.to_vec(),
     };
     rec.write(ContentType::HANDSHAKE, &ours.to_message().to_bytes())
         .await
@@ -431,5 +437,45 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         suite,
         alpn,
         client_chain,
+        secure_renegotiation,
+        client_verify: client_verify.to_vec(),
+        server_verify: server_verify.to_vec(),
     })
+}
+
+/// RFC 5746: whether secure renegotiation is in force after this handshake, and the
+/// renegotiation_info the ServerHello carries (`None`: no extension). A first handshake
+/// must carry an empty one; a secure renegotiation must carry the client's previous
+/// verify_data; a legacy (insecure) connection renegotiates without the extension.
+fn renegotiation_binding(
+    cfg: &ScriptedConfig,
+    hello: &ClientHelloInfo,
+    previous: Option<&Established>,
+) -> Result<(bool, Option<Vec<u8>>), Failure> {
+    let offered = hello.renegotiation_info_data.as_deref();
+    match previous {
+        None => {
+            if offered.is_some_and(|d| !d.is_empty()) {
+                return Err(Failure::new(
+                    AlertDescription::HANDSHAKE_FAILURE,
+                    "initial ClientHello carries non-empty renegotiation_info (RFC 5746 §3.6)",
+                ));
+            }
+            let secure = cfg.secure_renegotiation && (hello.renegotiation_info || hello.scsv);
+            Ok((secure, secure.then(Vec::new)))
+        }
+        Some(prev) if prev.secure_renegotiation => {
+            if offered != Some(prev.client_verify.as_slice()) {
+                return Err(Failure::new(
+                    AlertDescription::HANDSHAKE_FAILURE,
+                    "renegotiation ClientHello lacks the previous client verify_data (RFC 5746 §3.7)",
+                ));
+            }
+            Ok((
+                true,
+                Some([prev.client_verify.as_slice(), &prev.server_verify].concat()),
+            ))
+        }
+        Some(_) => Ok((false, None)),
+    }
 }

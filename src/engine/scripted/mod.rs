@@ -5,6 +5,7 @@
 mod crypto;
 mod handshake;
 mod records;
+mod session;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,9 +19,10 @@ use tokio::net::TcpStream;
 
 use self::crypto::keys::ServerKey;
 use self::crypto::suites::SuiteSpec;
-use self::handshake::Failure;
+use self::handshake::{Failure, Round};
 pub(crate) use self::records::PeerAlert;
-use self::records::{RecordError, RecordIo};
+use self::records::{AppRecords, RecordError, RecordIo};
+use self::session::ScriptedSession;
 use super::{EngineError, ReplayTap, Session};
 use crate::observe::{CloseKind, Event, Observation};
 use crate::pki::Pki;
@@ -92,6 +94,8 @@ pub(crate) struct ScriptedConfig {
     default_cert: ServedCert,
     by_name: BTreeMap<String, ServedCert>,
     client_auth: Option<ClientAuthPlan>,
+    /// `Some` when the scenario renegotiates: the second handshake's CertificateRequest.
+    renegotiate: Option<Option<ClientAuthPlan>>,
     secure_renegotiation: bool,
     extended_master_secret: bool,
 }
@@ -113,7 +117,7 @@ impl ScriptedConfig {
             Ok(ServedCert { chain, key })
         };
         let suites = if tls.cipher_suites.is_empty() {
-            crypto::suites::all().iter().collect()
+            default_preference()
         } else {
             tls.cipher_suites
                 .iter()
@@ -140,31 +144,12 @@ impl ScriptedConfig {
                 })
                 .collect::<Result<_, _>>()?
         };
-        let client_auth = match tls.client_auth.mode {
-            ClientAuthMode::None => None,
-            mode => {
-                let mut roots = RootCertStore::empty();
-                for ca in &tls.client_auth.trust {
-                    roots
-                        .add(pki.entity(ca)?.cert.clone())
-                        .map_err(|e| EngineError::Config(format!("client trust `{ca}`: {e}")))?;
-                }
-                let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
-                    .build()
-                    .map_err(|e| EngineError::Config(format!("client verifier: {e}")))?;
-                Some(ClientAuthPlan {
-                    mandatory: mode == ClientAuthMode::Required,
-                    ca_names: tls
-                        .client_auth
-                        .ca_names
-                        .iter()
-                        .map(|ca| Ok(pki.entity(ca)?.subject_der.clone()))
-                        .collect::<Result<_, EngineError>>()?,
-                    verifier,
-                    reject_alert: tls.client_auth.reject_alert,
-                })
-            }
-        };
+        let client_auth = client_auth_plan(&tls.client_auth, pki)?;
+        let renegotiate = scenario
+            .renegotiate
+            .as_ref()
+            .map(|r| client_auth_plan(&r.client_auth, pki))
+            .transpose()?;
         let mut versions: Vec<ProtocolVersion> = tls
             .versions
             .iter()
@@ -190,6 +175,7 @@ impl ScriptedConfig {
                 .map(|(name, entity)| Ok((name.to_ascii_lowercase(), served(entity, None)?)))
                 .collect::<Result<_, EngineError>>()?,
             client_auth,
+            renegotiate,
             secure_renegotiation: tls.secure_renegotiation,
             extended_master_secret: tls.extended_master_secret,
         })
@@ -202,29 +188,82 @@ impl ScriptedConfig {
 
     /// Run the handshake over `io`; `None` when it failed, recorded in `obs`.
     pub(crate) async fn handshake(
-        &self,
+        self: &Arc<Self>,
         io: ReplayTap<TcpStream>,
         obs: &mut Observation,
         timeout: Duration,
     ) -> Option<Box<dyn Session>> {
         let mut rec = RecordIo::new(io, timeout);
-        match handshake::run(self, &mut rec).await {
+        let round = Round {
+            client_auth: self.client_auth.as_ref(),
+            previous: None,
+        };
+        match handshake::run(self, &mut rec, &round).await {
             Ok(done) => {
                 obs.push(Event::Negotiated {
                     version: done.version.name().unwrap_or("unknown").to_string(),
                     cipher_suite: done.suite.name.to_string(),
-                    alpn: done.alpn,
+                    alpn: done.alpn.clone(),
                     sni: obs.client_hello().and_then(|h| h.sni.clone()),
                 });
                 record_client_chain(&done.client_chain, obs);
-                Some(Box::new(rec.into_session()))
+                let app = AppRecords::new(rec);
+                Some(Box::new(ScriptedSession::new(app, self.clone(), done)))
             }
             Err(failure) => {
-                fail(failure, &mut rec, obs).await;
+                let how = report_failure(failure, &mut rec, obs).await;
+                obs.push(Event::Closed { how });
                 None
             }
         }
     }
+}
+
+/// Every suite, strongest first, for scenarios that list none: forward secrecy, then
+/// AEAD, then CBC with SHA-2, then SHA-1, with 3DES and RC4 last.
+fn default_preference() -> Vec<&'static SuiteSpec> {
+    use crypto::suites::{Bulk, Kx};
+    let mut all: Vec<&'static SuiteSpec> = crypto::suites::all().iter().collect();
+    all.sort_by_key(|s| {
+        let bulk = match s.bulk {
+            Bulk::Aes256Gcm | Bulk::Aes128Gcm => 0,
+            Bulk::Aes256Cbc | Bulk::Aes128Cbc if s.min_version == ProtocolVersion::TLS12 => 1,
+            Bulk::Aes256Cbc | Bulk::Aes128Cbc => 2,
+            Bulk::TripleDesCbc => 3,
+            Bulk::Rc4_128 => 4,
+        };
+        (bulk, s.kx == Kx::Rsa, s.bulk.key_len() < 32)
+    });
+    all
+}
+
+/// The plan for one CertificateRequest; `None` when the mode is `none`.
+fn client_auth_plan(
+    auth: &crate::scenario::ClientAuth,
+    pki: &Pki,
+) -> Result<Option<ClientAuthPlan>, EngineError> {
+    if auth.mode == ClientAuthMode::None {
+        return Ok(None);
+    }
+    let mut roots = RootCertStore::empty();
+    for ca in &auth.trust {
+        roots
+            .add(pki.entity(ca)?.cert.clone())
+            .map_err(|e| EngineError::Config(format!("client trust `{ca}`: {e}")))?;
+    }
+    let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
+        .build()
+        .map_err(|e| EngineError::Config(format!("client verifier: {e}")))?;
+    Ok(Some(ClientAuthPlan {
+        mandatory: auth.mode == ClientAuthMode::Required,
+        ca_names: auth
+            .ca_names
+            .iter()
+            .map(|ca| Ok(pki.entity(ca)?.subject_der.clone()))
+            .collect::<Result<_, EngineError>>()?,
+        verifier,
+        reject_alert: auth.reject_alert,
+    }))
 }
 
 fn record_client_chain(chain: &[Vec<u8>], obs: &mut Observation) {
@@ -237,7 +276,12 @@ fn record_client_chain(chain: &[Vec<u8>], obs: &mut Observation) {
     }
 }
 
-async fn fail(failure: Failure, rec: &mut RecordIo<ReplayTap<TcpStream>>, obs: &mut Observation) {
+/// Record a failed handshake, send its alert, close, and say how it ended.
+async fn report_failure(
+    failure: Failure,
+    rec: &mut RecordIo<ReplayTap<TcpStream>>,
+    obs: &mut Observation,
+) -> CloseKind {
     if !failure.client_chain.is_empty() {
         record_client_chain(&failure.client_chain, obs);
     }
@@ -259,5 +303,5 @@ async fn fail(failure: Failure, rec: &mut RecordIo<ReplayTap<TcpStream>>, obs: &
         rec.fail(alert).await;
         obs.push(Event::AlertSent(alert));
     }
-    obs.push(Event::Closed { how });
+    how
 }

@@ -1,6 +1,6 @@
 //! The record layer of the scripted engine: whole records in and out, each direction
-//! under its own protection. `RecordIo` serves the handshake; `ScriptedSession` the
-//! application data after it (AsyncRead/AsyncWrite for the app layer).
+//! under its own protection. `RecordIo` serves the handshake; `AppRecords` the
+//! application data after it.
 
 use std::io;
 use std::pin::Pin;
@@ -193,19 +193,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecordIo<S> {
         crate::engine::linger_close(&mut self.io).await;
     }
 
-    pub(super) fn into_session(self) -> ScriptedSession<S> {
-        ScriptedSession {
-            io: self.io,
-            inbuf: self.inbuf,
-            read: self.read,
-            write: self.write,
-            version: self.version,
-            plain: Vec::new(),
-            plain_pos: 0,
-            outbuf: Vec::new(),
-            peer_closed: false,
-            closing: false,
-        }
+    /// Write out bytes already sealed (application data queued by the session).
+    pub(super) async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.io.write_all(bytes).await
     }
 }
 
@@ -214,24 +204,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecordIo<S> {
 #[error("client sent alert {0}")]
 pub(crate) struct PeerAlert(pub Alert);
 
-/// An established connection: application data in and out.
-pub(crate) struct ScriptedSession<S> {
-    io: S,
-    inbuf: Vec<u8>,
-    read: Protection,
-    write: Protection,
-    version: ProtocolVersion,
+/// Application data in and out of an established connection, record by record.
+pub(super) struct AppRecords<S> {
+    pub rec: RecordIo<S>,
     plain: Vec<u8>,
     plain_pos: usize,
-    outbuf: Vec<u8>,
-    peer_closed: bool,
+    /// Sealed records not yet written.
+    pub outbuf: Vec<u8>,
+    pub peer_closed: bool,
     closing: bool,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> ScriptedSession<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
+    pub(super) fn new(rec: RecordIo<S>) -> Self {
+        Self {
+            rec,
+            plain: Vec::new(),
+            plain_pos: 0,
+            outbuf: Vec::new(),
+            peer_closed: false,
+            closing: false,
+        }
+    }
+
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.outbuf.is_empty() {
-            let n = std::task::ready!(Pin::new(&mut self.io).poll_write(cx, &self.outbuf))?;
+            let n = std::task::ready!(Pin::new(&mut self.rec.io).poll_write(cx, &self.outbuf))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -266,13 +264,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ScriptedSession<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for ScriptedSession<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
+impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
+    pub(super) fn poll_read_app(
+        &mut self,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
+        let this = self;
         loop {
             if let Some(rest) = this.plain.get(this.plain_pos..).filter(|r| !r.is_empty()) {
                 let n = rest.len().min(buf.remaining());
@@ -283,37 +281,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for ScriptedSession<S> {
             if this.peer_closed {
                 return Poll::Ready(Ok(()));
             }
-            let taken = take_record(&mut this.inbuf)
+            let taken = take_record(&mut this.rec.inbuf)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
             if let Some((header, fragment)) = taken {
-                let record = open(&mut this.read, header, &fragment)
+                let record = open(&mut this.rec.read, header, &fragment)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
                 this.on_record(record)?;
                 continue;
             }
             let mut chunk = [0u8; 8192];
             let mut raw = ReadBuf::new(&mut chunk);
-            std::task::ready!(Pin::new(&mut this.io).poll_read(cx, &mut raw))?;
+            std::task::ready!(Pin::new(&mut this.rec.io).poll_read(cx, &mut raw))?;
             if raw.filled().is_empty() {
                 return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into()));
             }
-            this.inbuf.extend_from_slice(raw.filled());
+            this.rec.inbuf.extend_from_slice(raw.filled());
         }
     }
-}
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ScriptedSession<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
+    pub(super) fn poll_write_app(
+        &mut self,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
+        let this = self;
         std::task::ready!(this.poll_drain(cx))?;
         let n = buf.len().min(RecordHeader::MAX_PLAINTEXT);
         seal_into(
-            &mut this.write,
-            this.version,
+            &mut this.rec.write,
+            this.rec.version,
             ContentType::APPLICATION_DATA,
             &buf[..n],
             &mut this.outbuf,
@@ -323,14 +319,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ScriptedSession<S> {
         Poll::Ready(Ok(n))
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        std::task::ready!(this.poll_drain(cx))?;
-        Pin::new(&mut this.io).poll_flush(cx)
+    pub(super) fn poll_flush_app(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.rec.io).poll_flush(cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
+    pub(super) fn poll_shutdown_app(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self;
         if !this.closing {
             this.closing = true;
             let close = Alert {
@@ -338,14 +333,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ScriptedSession<S> {
                 description: AlertDescription::CLOSE_NOTIFY,
             };
             seal_into(
-                &mut this.write,
-                this.version,
+                &mut this.rec.write,
+                this.rec.version,
                 ContentType::ALERT,
                 &close.to_bytes(),
                 &mut this.outbuf,
             );
         }
         std::task::ready!(this.poll_drain(cx))?;
-        Pin::new(&mut this.io).poll_shutdown(cx)
+        Pin::new(&mut this.rec.io).poll_shutdown(cx)
     }
 }

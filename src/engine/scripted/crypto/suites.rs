@@ -33,7 +33,7 @@ pub(crate) enum Bulk {
 
 impl Bulk {
     /// Length of the write key this cipher takes from the key block.
-    pub(super) fn key_len(self) -> usize {
+    pub(crate) fn key_len(self) -> usize {
         match self {
             Self::Aes128Gcm | Self::Aes128Cbc | Self::Rc4_128 => 16,
             Self::TripleDesCbc => 24,
