@@ -12,9 +12,11 @@ use tokio::task::JoinHandle;
 
 use crate::app::{self, AppLimits};
 use crate::engine::{linger_close, Engine, EngineError, ReplayTap};
-use crate::observe::{read_first_flight, CloseKind, Event, FirstFlightLimits, Observation};
+use crate::observe::{
+    read_first_flight, ClientHelloInfo, CloseKind, Event, FirstFlightLimits, Observation,
+};
 use crate::pki::Pki;
-use crate::scenario::{Scenario, SniPolicy};
+use crate::scenario::{HelloMatch, Intolerance, Reaction, Scenario, SniPolicy};
 use crate::wire::{Alert, AlertDescription, ProtocolVersion};
 
 /// Where each finished connection's events go as JSON lines.
@@ -254,7 +256,15 @@ async fn handle(
         }
     };
     let sni = flight.hello.sni.clone();
+    let choke = scenario
+        .intolerance
+        .iter()
+        .find(|rule| matches(&rule.when, &flight.hello));
     obs.push(Event::ClientHello(Box::new(flight.hello)));
+    if let Some(rule) = choke {
+        choke_on_hello(stream, rule, &mut obs).await;
+        return obs;
+    }
     if scenario.tls.sni.policy == SniPolicy::Required && !knows_name(scenario, sni.as_deref()) {
         reject_sni(&mut stream, sni, &mut obs).await;
         return obs;
@@ -273,6 +283,70 @@ async fn handle(
         app::serve(session, &scenario.app, &mut obs, limits).await;
     }
     obs
+}
+
+/// Whether the ClientHello has the property an intolerance rule looks for.
+fn matches(when: &HelloMatch, hello: &ClientHelloInfo) -> bool {
+    match when {
+        HelloMatch::OffersVersionAtLeast(v) => {
+            let highest = hello
+                .supported_versions
+                .iter()
+                .filter(|v| !v.is_grease())
+                .chain([&hello.legacy_version])
+                .max()
+                .copied()
+                .unwrap_or(hello.legacy_version);
+            highest >= ProtocolVersion::from(*v)
+        }
+        HelloMatch::HasExtension(ext) => hello.extensions.contains(ext),
+        HelloMatch::LacksExtension(ext) => !hello.extensions.contains(ext),
+        HelloMatch::MoreSuitesThan(n) => hello.cipher_suites.len() > *n,
+        HelloMatch::FewerSuitesThan(n) => hello.cipher_suites.len() < *n,
+    }
+}
+
+/// The JVM 1.6 / webMethods reaction of seed 001: an alert, a silent close or a reset.
+async fn choke_on_hello(mut stream: TcpStream, rule: &Intolerance, obs: &mut Observation) {
+    use tokio::io::AsyncWriteExt;
+    obs.push(Event::HelloRejected {
+        rule: describe(&rule.when),
+    });
+    let how = match rule.then {
+        Reaction::Alert(desc) => {
+            let alert = Alert::fatal(desc);
+            let _ = stream
+                .write_all(&alert.to_record(ProtocolVersion::TLS10))
+                .await;
+            linger_close(&mut stream).await;
+            obs.push(Event::AlertSent(alert));
+            CloseKind::FatalAlert
+        }
+        Reaction::Close => {
+            linger_close(&mut stream).await;
+            CloseKind::ServerClosed
+        }
+        Reaction::Reset => {
+            // SO_LINGER 0: close() sends RST instead of FIN. The deprecation warns of
+            // blocking drops, which a zero linger never does.
+            #[allow(deprecated)]
+            let _ = stream.set_linger(Some(Duration::ZERO));
+            drop(stream);
+            CloseKind::Reset
+        }
+    };
+    obs.push(Event::Closed { how });
+}
+
+/// A rule as a scenario would write it, for the event and the log line.
+fn describe(when: &HelloMatch) -> String {
+    match when {
+        HelloMatch::OffersVersionAtLeast(v) => format!("offers_version_at_least {v}"),
+        HelloMatch::HasExtension(e) => format!("has_extension {e}"),
+        HelloMatch::LacksExtension(e) => format!("lacks_extension {e}"),
+        HelloMatch::MoreSuitesThan(n) => format!("more_suites_than {n}"),
+        HelloMatch::FewerSuitesThan(n) => format!("fewer_suites_than {n}"),
+    }
 }
 
 fn knows_name(scenario: &Scenario, sni: Option<&str>) -> bool {

@@ -24,6 +24,11 @@ pub enum Event {
         /// Why the first flight was rejected.
         reason: String,
     },
+    /// An intolerance rule matched the ClientHello; the server choked as configured.
+    HelloRejected {
+        /// The rule that matched, as written in the scenario.
+        rule: String,
+    },
     /// The server refused the ClientHello's SNI before any engine answered.
     SniRejected {
         /// The name the client sent, if any.
@@ -251,6 +256,7 @@ impl Observation {
                     Event::HandshakeFailed { reason } | Event::NotTls { reason } => {
                         line += &format!(", {reason}")
                     }
+                    Event::HelloRejected { rule } => line += &format!(", intolerant of {rule}"),
                     _ => {}
                 }
             }

@@ -10,7 +10,7 @@ mod validate;
 pub use error::ScenarioError;
 pub use load::{builtin_dir, load_file, load_paths, load_str};
 pub use model::{
-    AppConfig, AppMode, CipherOrder, ClientAuth, ClientAuthMode, EngineKind, Renegotiate, Scenario,
-    SniConfig, SniPolicy, TlsConfig, TlsVersion,
+    AppConfig, AppMode, CipherOrder, ClientAuth, ClientAuthMode, EngineKind, HelloMatch,
+    Intolerance, Reaction, Renegotiate, Scenario, SniConfig, SniPolicy, TlsConfig, TlsVersion,
 };
 pub use raw::json_schema;

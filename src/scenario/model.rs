@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::wire::AlertDescription;
+use crate::wire::{AlertDescription, ExtensionType, ProtocolVersion};
 
 /// One quirky peer: how the server behaves and what it serves.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,6 +26,8 @@ pub struct Scenario {
     pub app: AppConfig,
     /// Server-initiated renegotiation after the first HTTP request (scripted engine).
     pub renegotiate: Option<Renegotiate>,
+    /// ClientHello intolerance: the first rule that matches decides, before any engine.
+    pub intolerance: Vec<Intolerance>,
     /// Pinned port; `None` means ephemeral.
     pub port: Option<u16>,
     /// The file it was loaded from, if any.
@@ -82,6 +84,17 @@ impl fmt::Display for TlsVersion {
             Self::Tls12 => "tls1.2",
             Self::Tls13 => "tls1.3",
         })
+    }
+}
+
+impl From<TlsVersion> for ProtocolVersion {
+    fn from(v: TlsVersion) -> Self {
+        match v {
+            TlsVersion::Tls10 => Self::TLS10,
+            TlsVersion::Tls11 => Self::TLS11,
+            TlsVersion::Tls12 => Self::TLS12,
+            TlsVersion::Tls13 => Self::TLS13,
+        }
     }
 }
 
@@ -185,6 +198,47 @@ pub enum ClientAuthMode {
     Optional,
     /// CertificateRequest; no certificate is a fatal error.
     Required,
+}
+
+/// A ClientHello the server chokes on (seed 001), and how it chokes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Intolerance {
+    /// What in the ClientHello triggers it.
+    pub when: HelloMatch,
+    /// What the server does then.
+    pub then: Reaction,
+}
+
+/// A property of the ClientHello.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HelloMatch {
+    /// The highest version offered (legacy_version or supported_versions) is at least this.
+    OffersVersionAtLeast(TlsVersion),
+    /// The extension is present.
+    HasExtension(ExtensionType),
+    /// The extension is absent.
+    LacksExtension(ExtensionType),
+    /// More cipher suites than this are offered.
+    MoreSuitesThan(usize),
+    /// Fewer cipher suites than this are offered.
+    FewerSuitesThan(usize),
+}
+
+/// How the server reacts to an intolerable ClientHello.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reaction {
+    /// A fatal alert of this description, then close.
+    Alert(#[serde(serialize_with = "ser_alert")] AlertDescription),
+    /// Close the TCP connection without a word.
+    Close,
+    /// Reset the TCP connection.
+    Reset,
+}
+
+fn ser_alert<S: serde::Serializer>(a: &AlertDescription, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(a.0)
 }
 
 /// IIS-style renegotiation: after the first HTTP request the server sends HelloRequest

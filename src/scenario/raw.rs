@@ -58,6 +58,51 @@ pub(super) struct RawScenario {
     /// full handshake (IIS asking for a client certificate), then answer.
     #[schemars(with = "Option<RawRenegotiate>")]
     pub renegotiate: Option<Spanned<RawRenegotiate>>,
+    /// ClientHello intolerance (seed 001): the first rule whose `when` matches the
+    /// ClientHello decides how the server chokes, before any engine answers.
+    #[serde(default)]
+    pub intolerance: Vec<RawIntolerance>,
+}
+
+/// One intolerance rule.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Intolerance")]
+pub(super) struct RawIntolerance {
+    /// What in the ClientHello triggers the rule (exactly one key).
+    pub when: RawHelloMatch,
+    /// `close`, `reset`, or `{alert: NAME}` (a fatal alert, then close).
+    pub then: RawReaction,
+}
+
+/// A ClientHello property.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "HelloMatch")]
+pub(super) enum RawHelloMatch {
+    /// The highest version offered is at least this one.
+    OffersVersionAtLeast(TlsVersion),
+    /// An extension (by name, e.g. `server_name`) is present.
+    HasExtension(#[schemars(with = "String")] Spanned<String>),
+    /// An extension (by name) is absent.
+    LacksExtension(#[schemars(with = "String")] Spanned<String>),
+    /// More cipher suites than this are offered.
+    MoreSuitesThan(usize),
+    /// Fewer cipher suites than this are offered.
+    FewerSuitesThan(usize),
+}
+
+/// What the server does with an intolerable ClientHello.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Reaction")]
+pub(super) enum RawReaction {
+    /// A fatal alert, e.g. `unexpected_message`, then close.
+    Alert(#[schemars(with = "String")] Spanned<String>),
+    /// Close the connection without a word.
+    Close,
+    /// Reset the TCP connection.
+    Reset,
 }
 
 /// Server-initiated renegotiation.

@@ -8,16 +8,16 @@ use serde_saphyr::{Location, Spanned};
 
 use super::caps::iana_suite_name;
 use super::raw::{
-    RawApp, RawClientAuth, RawRenegotiate, RawScenario, RawSni, RawTls, DEFAULT_BODY,
-    DEFAULT_CERTIFICATE, DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST,
-    FALLBACK_SERVER_NAME,
+    RawApp, RawClientAuth, RawHelloMatch, RawIntolerance, RawReaction, RawRenegotiate, RawScenario,
+    RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE, DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS,
+    DEFAULT_TRUST, FALLBACK_SERVER_NAME,
 };
 use super::{
-    AppConfig, ClientAuth, ClientAuthMode, EngineKind, Renegotiate, Scenario, ScenarioError,
-    SniConfig, TlsConfig, TlsVersion,
+    AppConfig, ClientAuth, ClientAuthMode, EngineKind, HelloMatch, Intolerance, Reaction,
+    Renegotiate, Scenario, ScenarioError, SniConfig, TlsConfig, TlsVersion,
 };
 use crate::pki::PkiSpec;
-use crate::wire::AlertDescription;
+use crate::wire::{AlertDescription, ExtensionType};
 
 /// A list with its own location and one per item.
 type SpannedList<T> = Spanned<Vec<Spanned<T>>>;
@@ -88,6 +88,11 @@ impl<'a> Validator<'a> {
                 .renegotiate
                 .map(|r| self.renegotiate(raw.engine, r))
                 .transpose()?,
+            intolerance: raw
+                .intolerance
+                .into_iter()
+                .map(|rule| self.intolerance(rule))
+                .collect::<Result<_, _>>()?,
             port,
             source: None,
         })
@@ -329,6 +334,35 @@ impl<'a> Validator<'a> {
         }
         Ok(Renegotiate {
             client_auth: self.client_auth(raw.value.client_auth)?,
+        })
+    }
+
+    fn intolerance(&self, raw: RawIntolerance) -> Result<Intolerance, ScenarioError> {
+        let when = match raw.when {
+            RawHelloMatch::OffersVersionAtLeast(v) => HelloMatch::OffersVersionAtLeast(v),
+            RawHelloMatch::HasExtension(name) => HelloMatch::HasExtension(self.extension(name)?),
+            RawHelloMatch::LacksExtension(name) => {
+                HelloMatch::LacksExtension(self.extension(name)?)
+            }
+            RawHelloMatch::MoreSuitesThan(n) => HelloMatch::MoreSuitesThan(n),
+            RawHelloMatch::FewerSuitesThan(n) => HelloMatch::FewerSuitesThan(n),
+        };
+        let then = match raw.then {
+            RawReaction::Alert(name) => Reaction::Alert(self.alert(name)?),
+            RawReaction::Close => Reaction::Close,
+            RawReaction::Reset => Reaction::Reset,
+        };
+        Ok(Intolerance { when, then })
+    }
+
+    fn extension(&self, name: Spanned<String>) -> Result<ExtensionType, ScenarioError> {
+        ExtensionType::from_name(&name.value).ok_or_else(|| {
+            self.error(
+                name.referenced,
+                format!("unknown extension `{}`", name.value),
+                "use an IANA extension name such as server_name, renegotiation_info, \
+                 supported_versions or extended_master_secret",
+            )
         })
     }
 

@@ -150,14 +150,11 @@ impl ScriptedConfig {
             .as_ref()
             .map(|r| client_auth_plan(&r.client_auth, pki))
             .transpose()?;
+        // Validation keeps tls1.3 out of scripted scenarios.
         let mut versions: Vec<ProtocolVersion> = tls
             .versions
             .iter()
-            .map(|v| match v {
-                TlsVersion::Tls10 => ProtocolVersion::TLS10,
-                TlsVersion::Tls11 => ProtocolVersion::TLS11,
-                TlsVersion::Tls12 | TlsVersion::Tls13 => ProtocolVersion::TLS12,
-            })
+            .map(|v| ProtocolVersion::from(*v))
             .collect();
         versions.sort();
         versions.dedup();
