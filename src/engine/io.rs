@@ -30,6 +30,11 @@ impl<S> ReplayTap<S> {
         }
     }
 
+    /// The transport underneath.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
     /// Plaintext alerts written so far, oldest first; drains them.
     pub fn take_alerts(&mut self) -> Vec<Alert> {
         std::mem::take(&mut self.tap.alerts)

@@ -243,6 +243,10 @@ impl Observation {
         });
         if let Some((version, suite)) = negotiated {
             line += &format!("{version} negotiation succeeded using {suite}, {sni}, {cert}");
+            // The client may still refuse what followed (our Finished, a record).
+            for a in self.alerts_received() {
+                line += &format!(", then received alert {a}");
+            }
         } else {
             line += &format!("handshake failed, {sni}");
             for a in self.alerts_sent() {

@@ -40,6 +40,11 @@ impl EngineKind {
         }
     }
 
+    /// Whether the engine can inject message-level faults (`faults:`).
+    pub(super) fn can_misbehave(self) -> bool {
+        self == Self::Scripted
+    }
+
     /// Whether the engine can renegotiate (`renegotiate:`).
     pub(super) fn can_renegotiate(self) -> bool {
         self == Self::Scripted

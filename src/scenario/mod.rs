@@ -2,12 +2,14 @@
 
 mod caps;
 mod error;
+mod fault;
 mod load;
 mod model;
 mod raw;
 mod validate;
 
 pub use error::ScenarioError;
+pub use fault::{Fault, FaultAction, FaultParseError, Step};
 pub use load::{builtin_dir, load_file, load_paths, load_str};
 pub use model::{
     AppConfig, AppMode, CipherOrder, ClientAuth, ClientAuthMode, EngineKind, HelloMatch,

@@ -28,6 +28,8 @@ pub struct Scenario {
     pub renegotiate: Option<Renegotiate>,
     /// ClientHello intolerance: the first rule that matches decides, before any engine.
     pub intolerance: Vec<Intolerance>,
+    /// Message-level faults of the scripted engine, in order.
+    pub faults: Vec<super::Fault>,
     /// Pinned port; `None` means ephemeral.
     pub port: Option<u16>,
     /// The file it was loaded from, if any.

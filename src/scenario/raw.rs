@@ -62,6 +62,28 @@ pub(super) struct RawScenario {
     /// ClientHello decides how the server chokes, before any engine answers.
     #[serde(default)]
     pub intolerance: Vec<RawIntolerance>,
+    /// Engine scripted: message-level faults, each `{at: STEP, do: ACTION}` with ACTION
+    /// in compact form, e.g. `truncate 30`, `corrupt 5 0xff`, `alert_before fatal 201`.
+    #[serde(default)]
+    pub faults: Vec<RawFault>,
+}
+
+/// One message-level fault.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Fault")]
+pub(super) struct RawFault {
+    /// The server message: server_hello, certificate, server_key_exchange,
+    /// certificate_request, server_hello_done, change_cipher_spec, finished,
+    /// application_data.
+    pub at: super::Step,
+    /// drop | duplicate | reorder | corrupt OFFSET XOR | truncate LEN | fragment SIZE |
+    /// delay MS | alert_before LEVEL DESC | alert_after LEVEL DESC | close | reset |
+    /// record_version V | hello_version V | cipher_suite ID | compression M |
+    /// unknown_extension TYPE | wrong_verify_data | bad_record_mac | oversized LEN
+    #[serde(rename = "do")]
+    #[schemars(with = "String")]
+    pub action: Spanned<String>,
 }
 
 /// One intolerance rule.

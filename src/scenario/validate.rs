@@ -8,13 +8,14 @@ use serde_saphyr::{Location, Spanned};
 
 use super::caps::iana_suite_name;
 use super::raw::{
-    RawApp, RawClientAuth, RawHelloMatch, RawIntolerance, RawReaction, RawRenegotiate, RawScenario,
-    RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE, DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS,
-    DEFAULT_TRUST, FALLBACK_SERVER_NAME,
+    RawApp, RawClientAuth, RawFault, RawHelloMatch, RawIntolerance, RawReaction, RawRenegotiate,
+    RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE, DEFAULT_CLIENT_IDENTITY,
+    DEFAULT_STATUS, DEFAULT_TRUST, FALLBACK_SERVER_NAME,
 };
 use super::{
-    AppConfig, ClientAuth, ClientAuthMode, EngineKind, HelloMatch, Intolerance, Reaction,
-    Renegotiate, Scenario, ScenarioError, SniConfig, TlsConfig, TlsVersion,
+    AppConfig, ClientAuth, ClientAuthMode, EngineKind, Fault, FaultAction, FaultParseError,
+    HelloMatch, Intolerance, Reaction, Renegotiate, Scenario, ScenarioError, SniConfig, TlsConfig,
+    TlsVersion,
 };
 use crate::pki::PkiSpec;
 use crate::wire::{AlertDescription, ExtensionType};
@@ -92,6 +93,11 @@ impl<'a> Validator<'a> {
                 .intolerance
                 .into_iter()
                 .map(|rule| self.intolerance(rule))
+                .collect::<Result<_, _>>()?,
+            faults: raw
+                .faults
+                .into_iter()
+                .map(|f| self.fault(raw.engine, f))
                 .collect::<Result<_, _>>()?,
             port,
             source: None,
@@ -353,6 +359,29 @@ impl<'a> Validator<'a> {
             RawReaction::Reset => Reaction::Reset,
         };
         Ok(Intolerance { when, then })
+    }
+
+    fn fault(&self, engine: EngineKind, raw: RawFault) -> Result<Fault, ScenarioError> {
+        let at = raw.action.referenced;
+        if !engine.can_misbehave() {
+            return Err(self.error(
+                at,
+                format!("engine {} cannot inject message faults", engine.name()),
+                "rustls will not misbehave on purpose; use engine scripted",
+            ));
+        }
+        let action: FaultAction = raw.action.value.parse().map_err(|e: FaultParseError| {
+            self.error(at, e.to_string(), "`quirktls schema` lists the fault forms")
+        })?;
+        if !action.fits(raw.at) {
+            return Err(self.error(
+                at,
+                format!("`{}` does not apply to {}", raw.action.value, raw.at),
+                "ServerHello fields go at server_hello, wrong_verify_data at finished, \
+                 bad_record_mac and oversized at application_data",
+            ));
+        }
+        Ok(Fault { at: raw.at, action })
     }
 
     fn extension(&self, name: Spanned<String>) -> Result<ExtensionType, ScenarioError> {

@@ -11,15 +11,17 @@ use super::crypto::prf::{self, Prf, Sender};
 use super::crypto::protect::derive_protections;
 use super::crypto::suites::{Kx, SuiteSpec};
 use super::crypto::verify::verify_signature;
+use super::faults::{self, Abort, Outgoing, SendError};
 use super::records::{RecordError, RecordIo};
 use super::{ClientAuthPlan, ScriptedConfig, ServedCert};
 use crate::observe::{parse_client_hello, ClientHelloInfo};
+use crate::scenario::{Fault, FaultAction, Step};
 use crate::wire::{
     AlertDescription, Certificate, CertificateRequest, CertificateVerify, ChangeCipherSpec,
-    ClientCertificateType, ClientKeyExchange, Codec, ContentType, DigitallySigned, ECPointFormat,
-    EcdheParams, Extension, Finished, HandshakeJoiner, HandshakeMessage, HandshakePayload,
-    HandshakeType, KeyExchangeKind, NamedGroup, ProtocolVersion, ServerHello, ServerHelloDone,
-    ServerKeyExchange, SignatureScheme,
+    CipherSuite, ClientCertificateType, ClientKeyExchange, Codec, Compression, ContentType,
+    DigitallySigned, ECPointFormat, EcdheParams, Extension, ExtensionType, Finished,
+    HandshakeJoiner, HandshakeMessage, HandshakePayload, HandshakeType, KeyExchangeKind,
+    NamedGroup, ProtocolVersion, ServerHello, ServerHelloDone, ServerKeyExchange, SignatureScheme,
 };
 
 /// What a completed handshake settled.
@@ -51,6 +53,8 @@ pub(super) struct Failure {
     pub from_client: Option<RecordError>,
     /// The client's chain, when one arrived before the failure.
     pub client_chain: Vec<Vec<u8>>,
+    /// A fault ended the connection this way.
+    pub abort: Option<Abort>,
 }
 
 impl Failure {
@@ -60,6 +64,22 @@ impl Failure {
             reason: reason.into(),
             from_client: None,
             client_chain: Vec::new(),
+            abort: None,
+        }
+    }
+}
+
+impl From<SendError> for Failure {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Aborted(how, _) => Self {
+                alert: None,
+                reason: e.to_string(),
+                from_client: None,
+                client_chain: Vec::new(),
+                abort: Some(how),
+            },
+            SendError::Io(io) => RecordError::Io(io).into(),
         }
     }
 }
@@ -75,6 +95,7 @@ impl From<RecordError> for Failure {
             reason: e.to_string(),
             from_client: Some(e),
             client_chain: Vec::new(),
+            abort: None,
         }
     }
 }
@@ -250,20 +271,25 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     if let Some(p) = &alpn {
         extensions.push(Extension::alpn(p.as_bytes()));
     }
-    let mut flight: Vec<HandshakeMessage> = vec![
-        ServerHello {
-            version,
-            random: server_random,
-            session_id: random32().to_vec(),
-            cipher_suite: suite.id,
-            compression: crate::wire::Compression::NULL,
-            extensions: (!extensions.is_empty()).then_some(extensions),
-        }
-        .to_message(),
-        Certificate {
-            chain: cert.chain.clone(),
-        }
-        .to_message(),
+    let mut server_hello = ServerHello {
+        version,
+        random: server_random,
+        session_id: random32().to_vec(),
+        cipher_suite: suite.id,
+        compression: crate::wire::Compression::NULL,
+        extensions: None,
+    };
+    lie_in_server_hello(&mut server_hello, &mut extensions, &cfg.faults);
+    server_hello.extensions = (!extensions.is_empty()).then_some(extensions);
+    let mut flight: Vec<(Step, HandshakeMessage)> = vec![
+        (Step::ServerHello, server_hello.to_message()),
+        (
+            Step::Certificate,
+            Certificate {
+                chain: cert.chain.clone(),
+            }
+            .to_message(),
+        ),
     ];
     let ephemeral = match group {
         Some(group) => {
@@ -291,19 +317,21 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                     &params.signed_message(&hello.random, &server_random),
                 )
                 .map_err(|e| Failure::new(e.alert(), e.to_string()))?;
-            flight.push(
+            flight.push((
+                Step::ServerKeyExchange,
                 ServerKeyExchange {
                     params,
                     signature: DigitallySigned { scheme, sig },
                 }
                 .to_message(),
-            );
+            ));
             Some(key)
         }
         None => None,
     };
     if let Some(auth) = round.client_auth {
-        flight.push(
+        flight.push((
+            Step::CertificateRequest,
             CertificateRequest {
                 cert_types: vec![
                     ClientCertificateType::RSA_SIGN,
@@ -313,18 +341,22 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                 ca_names: auth.ca_names.clone(),
             }
             .to_message(),
-        );
+        ));
     }
-    flight.push(ServerHelloDone.to_message());
-    let mut bytes = Vec::new();
-    for msg in &flight {
-        let encoded = msg.to_bytes();
-        transcript.add(&encoded);
-        bytes.extend_from_slice(&encoded);
-    }
-    rec.write(ContentType::HANDSHAKE, &bytes)
-        .await
-        .map_err(RecordError::from)?;
+    flight.push((Step::ServerHelloDone, ServerHelloDone.to_message()));
+    let outgoing = flight
+        .iter()
+        .map(|(step, msg)| {
+            let bytes = msg.to_bytes();
+            transcript.add(&bytes);
+            Outgoing {
+                step: *step,
+                content_type: ContentType::HANDSHAKE,
+                bytes,
+            }
+        })
+        .collect();
+    faults::send(rec, outgoing, &cfg.faults).await?;
 
     // The client's flight.
     let mut client_chain = Vec::new();
@@ -418,20 +450,28 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     }
     transcript.add(&fin.to_bytes());
 
-    rec.write(
-        ContentType::CHANGE_CIPHER_SPEC,
-        &ChangeCipherSpec.to_bytes(),
-    )
-    .await
-    .map_err(RecordError::from)?;
+    let ccs = Outgoing {
+        step: Step::ChangeCipherSpec,
+        content_type: ContentType::CHANGE_CIPHER_SPEC,
+        bytes: ChangeCipherSpec.to_bytes(),
+    };
+    faults::send(rec, vec![ccs], &cfg.faults).await?;
     rec.write = server_write;
     let server_verify = prf::verify_data(prf, &master, Sender::Server, &transcript.current());
-    let ours = Finished {
-        verify_data: server_verify.to_vec(),
+    let mut sent_verify = server_verify.to_vec();
+    if faults_at(&cfg.faults, Step::Finished).any(|a| *a == FaultAction::WrongVerifyData) {
+        sent_verify.iter_mut().for_each(|b| *b ^= 0x5a);
+    }
+    let finished = Outgoing {
+        step: Step::Finished,
+        content_type: ContentType::HANDSHAKE,
+        bytes: Finished {
+            verify_data: sent_verify,
+        }
+        .to_message()
+        .to_bytes(),
     };
-    rec.write(ContentType::HANDSHAKE, &ours.to_message().to_bytes())
-        .await
-        .map_err(RecordError::from)?;
+    faults::send(rec, vec![finished], &cfg.faults).await?;
     Ok(Established {
         version,
         suite,
@@ -441,6 +481,30 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         client_verify: client_verify.to_vec(),
         server_verify: server_verify.to_vec(),
     })
+}
+
+fn faults_at(faults: &[Fault], step: Step) -> impl Iterator<Item = &FaultAction> {
+    faults
+        .iter()
+        .filter(move |f| f.at == step)
+        .map(|f| &f.action)
+}
+
+/// The ServerHello field lies a scenario asks for: another version, suite, compression,
+/// or an extension the client never offered.
+fn lie_in_server_hello(hello: &mut ServerHello, extensions: &mut Vec<Extension>, faults: &[Fault]) {
+    for action in faults_at(faults, Step::ServerHello) {
+        match *action {
+            FaultAction::HelloVersion { version } => hello.version = ProtocolVersion(version),
+            FaultAction::CipherSuite { suite } => hello.cipher_suite = CipherSuite(suite),
+            FaultAction::Compression { method } => hello.compression = Compression(method),
+            FaultAction::UnknownExtension { typ } => extensions.push(Extension {
+                typ: ExtensionType(typ),
+                data: Vec::new(),
+            }),
+            _ => {}
+        }
+    }
 }
 
 /// RFC 5746: whether secure renegotiation is in force after this handshake, and the

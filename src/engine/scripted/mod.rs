@@ -3,6 +3,7 @@
 //! faults build on it).
 
 mod crypto;
+mod faults;
 mod handshake;
 mod records;
 mod session;
@@ -19,6 +20,7 @@ use tokio::net::TcpStream;
 
 use self::crypto::keys::ServerKey;
 use self::crypto::suites::SuiteSpec;
+use self::faults::Abort;
 use self::handshake::{Failure, Round};
 pub(crate) use self::records::PeerAlert;
 use self::records::{AppRecords, RecordError, RecordIo};
@@ -26,7 +28,7 @@ use self::session::ScriptedSession;
 use super::{EngineError, ReplayTap, Session};
 use crate::observe::{CloseKind, Event, Observation};
 use crate::pki::Pki;
-use crate::scenario::{CipherOrder, ClientAuthMode, Scenario, TlsVersion};
+use crate::scenario::{CipherOrder, ClientAuthMode, Fault, Scenario, Step, TlsVersion};
 use crate::wire::{Alert, AlertDescription, CipherSuite, NamedGroup, ProtocolVersion};
 
 /// Every suite: IANA name and the oldest version it is defined for.
@@ -98,6 +100,8 @@ pub(crate) struct ScriptedConfig {
     renegotiate: Option<Option<ClientAuthPlan>>,
     secure_renegotiation: bool,
     extended_master_secret: bool,
+    /// Message-level faults, applied to every handshake and the first app record.
+    faults: Vec<Fault>,
 }
 
 impl ScriptedConfig {
@@ -175,6 +179,7 @@ impl ScriptedConfig {
             renegotiate,
             secure_renegotiation: tls.secure_renegotiation,
             extended_master_secret: tls.extended_master_secret,
+            faults: scenario.faults.clone(),
         })
     }
 
@@ -204,7 +209,13 @@ impl ScriptedConfig {
                     sni: obs.client_hello().and_then(|h| h.sni.clone()),
                 });
                 record_client_chain(&done.client_chain, obs);
-                let app = AppRecords::new(rec);
+                let first_record_faults = self
+                    .faults
+                    .iter()
+                    .filter(|f| f.at == Step::ApplicationData)
+                    .map(|f| f.action.clone())
+                    .collect();
+                let app = AppRecords::new(rec, first_record_faults);
                 Some(Box::new(ScriptedSession::new(app, self.clone(), done)))
             }
             Err(failure) => {
@@ -300,5 +311,17 @@ async fn report_failure(
         rec.fail(alert).await;
         obs.push(Event::AlertSent(alert));
     }
-    how
+    match failure.abort {
+        Some(Abort::Reset) => {
+            // SO_LINGER 0: the socket's close sends RST. A zero linger never blocks.
+            #[allow(deprecated)]
+            let _ = rec.io().get_ref().set_linger(Some(Duration::ZERO));
+            CloseKind::Reset
+        }
+        Some(Abort::Close) => {
+            rec.close().await;
+            CloseKind::ServerClosed
+        }
+        None => how,
+    }
 }

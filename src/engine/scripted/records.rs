@@ -10,7 +10,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::crypto::protect::Protection;
-use crate::wire::{Alert, AlertDescription, Codec, ContentType, ProtocolVersion, RecordHeader};
+use crate::scenario::FaultAction;
+use crate::wire::{
+    Alert, AlertDescription, AlertLevel, Codec, ContentType, ProtocolVersion, RecordHeader,
+};
 
 /// Largest record fragment a peer may send (RFC 5246 §6.2.3).
 const MAX_FRAGMENT: usize = RecordHeader::MAX_PLAINTEXT + 2048;
@@ -190,7 +193,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecordIo<S> {
     /// Send a fatal alert (under the current protection) and close without a reset.
     pub(super) async fn fail(&mut self, alert: Alert) {
         let _ = self.write(ContentType::ALERT, &alert.to_bytes()).await;
+        self.close().await;
+    }
+
+    /// Close without a reset.
+    pub(super) async fn close(&mut self) {
         crate::engine::linger_close(&mut self.io).await;
+    }
+
+    /// The transport underneath.
+    pub(super) fn io(&self) -> &S {
+        &self.io
     }
 
     /// Write out bytes already sealed (application data queued by the session).
@@ -213,10 +226,12 @@ pub(super) struct AppRecords<S> {
     pub outbuf: Vec<u8>,
     pub peer_closed: bool,
     closing: bool,
+    /// Faults for the first application record; emptied once it is sent.
+    first_record_faults: Vec<FaultAction>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
-    pub(super) fn new(rec: RecordIo<S>) -> Self {
+    pub(super) fn new(rec: RecordIo<S>, first_record_faults: Vec<FaultAction>) -> Self {
         Self {
             rec,
             plain: Vec::new(),
@@ -224,6 +239,83 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
             outbuf: Vec::new(),
             peer_closed: false,
             closing: false,
+            first_record_faults,
+        }
+    }
+
+    /// Seal the first application record with its faults: what goes on the wire around
+    /// and instead of it.
+    fn seal_first_record(&mut self, data: &[u8]) {
+        let faults = std::mem::take(&mut self.first_record_faults);
+        let mut record = Vec::new();
+        seal_into(
+            &mut self.rec.write,
+            self.rec.version,
+            ContentType::APPLICATION_DATA,
+            data,
+            &mut record,
+        );
+        let mut copies = 1;
+        for action in &faults {
+            match *action {
+                FaultAction::AlertBefore { level, description } => {
+                    let alert = Alert {
+                        level: AlertLevel(level),
+                        description: AlertDescription(description),
+                    };
+                    seal_into(
+                        &mut self.rec.write,
+                        self.rec.version,
+                        ContentType::ALERT,
+                        &alert.to_bytes(),
+                        &mut self.outbuf,
+                    );
+                }
+                FaultAction::BadRecordMac => {
+                    if let Some(last) = record.last_mut() {
+                        *last ^= 0x01;
+                    }
+                }
+                FaultAction::Corrupt { offset, xor } => {
+                    if let Some(b) = record.get_mut(offset) {
+                        *b ^= xor;
+                    }
+                }
+                FaultAction::RecordVersion { version } => {
+                    record[1..3].copy_from_slice(&version.to_be_bytes());
+                }
+                FaultAction::Oversized { len } => {
+                    let header = RecordHeader {
+                        content_type: ContentType::APPLICATION_DATA,
+                        version: self.rec.version,
+                        length: len.min(usize::from(u16::MAX)) as u16,
+                    };
+                    record.clear();
+                    header.encode(&mut record);
+                    record.resize(RecordHeader::LEN + usize::from(header.length), 0);
+                }
+                FaultAction::Drop => copies = 0,
+                FaultAction::Duplicate => copies = 2,
+                _ => {}
+            }
+        }
+        for _ in 0..copies {
+            self.outbuf.extend_from_slice(&record);
+        }
+        for action in &faults {
+            if let FaultAction::AlertAfter { level, description } = *action {
+                let alert = Alert {
+                    level: AlertLevel(level),
+                    description: AlertDescription(description),
+                };
+                seal_into(
+                    &mut self.rec.write,
+                    self.rec.version,
+                    ContentType::ALERT,
+                    &alert.to_bytes(),
+                    &mut self.outbuf,
+                );
+            }
         }
     }
 
@@ -307,6 +399,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
         let this = self;
         std::task::ready!(this.poll_drain(cx))?;
         let n = buf.len().min(RecordHeader::MAX_PLAINTEXT);
+        if !this.first_record_faults.is_empty() {
+            this.seal_first_record(&buf[..n]);
+            let _ = this.poll_drain(cx)?;
+            return Poll::Ready(Ok(n));
+        }
         seal_into(
             &mut this.rec.write,
             this.rec.version,
