@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use crate::app::{self, AppLimits};
 use crate::engine::{linger_close, Engine, EngineError, ReplayTap};
 use crate::observe::{
-    read_first_flight, ClientHelloInfo, CloseKind, Event, FirstFlightLimits, Observation,
+    read_first_flight, ClientHelloInfo, CloseKind, Event, FirstFlightLimits, KeyLog, Observation,
 };
 use crate::pki::Pki;
 use crate::scenario::{HelloMatch, Intolerance, Reaction, Scenario, SniPolicy};
@@ -37,6 +37,8 @@ pub struct ServerOptions {
     pub log: bool,
     /// JSON-lines event output.
     pub events: Option<EventSink>,
+    /// NSS key log of every handshake (both engines).
+    pub keylog: Option<KeyLog>,
 }
 
 impl Default for ServerOptions {
@@ -48,6 +50,7 @@ impl Default for ServerOptions {
             read_timeout: Duration::from_secs(10),
             log: false,
             events: None,
+            keylog: None,
         }
     }
 }
@@ -124,9 +127,11 @@ impl ScenarioServer {
         pki: &Pki,
         options: &ServerOptions,
     ) -> Result<Self, ServerError> {
-        let engine = Engine::new(&scenario, pki).map_err(|source| ServerError::Engine {
-            scenario: scenario.name.clone(),
-            source,
+        let engine = Engine::new(&scenario, pki, options.keylog.clone()).map_err(|source| {
+            ServerError::Engine {
+                scenario: scenario.name.clone(),
+                source,
+            }
         })?;
         let addr = SocketAddr::new(options.bind, scenario.port.unwrap_or(0));
         let listener = TcpListener::bind(addr)

@@ -23,6 +23,9 @@ pub struct ServeArgs {
     /// Write every connection's events as JSON lines to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE|-")]
     events: Option<String>,
+    /// Append the NSS key log of every handshake to FILE (for Wireshark / tshark).
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -70,10 +73,22 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             Some(Arc::new(Mutex::new(Box::new(file))))
         }
     };
+    let keylog = match &args.keylog {
+        None => None,
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open --keylog file {}", path.display()))?;
+            Some(quirktls::observe::KeyLog::new(Box::new(file)))
+        }
+    };
     let options = ServerOptions {
         bind: args.bind,
         log: !args.quiet,
         events,
+        keylog,
         ..ServerOptions::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 
 pub use self::io::{linger_close, ReplayTap};
 use self::rustls::RustlsEngine;
-use crate::observe::{CloseKind, Event, Observation};
+use crate::observe::{CloseKind, Event, KeyLog, Observation};
 use crate::pki::{Pki, PkiError};
 use crate::scenario::{EngineKind, Scenario, TlsVersion};
 use crate::wire::{Alert, AlertLevel};
@@ -57,11 +57,15 @@ pub(crate) enum Engine {
 }
 
 impl Engine {
-    pub(crate) fn new(scenario: &Scenario, pki: &Pki) -> Result<Self, EngineError> {
+    pub(crate) fn new(
+        scenario: &Scenario,
+        pki: &Pki,
+        keylog: Option<KeyLog>,
+    ) -> Result<Self, EngineError> {
         match scenario.engine {
-            EngineKind::Rustls => Ok(Self::Rustls(RustlsEngine::new(scenario, pki)?)),
+            EngineKind::Rustls => Ok(Self::Rustls(RustlsEngine::new(scenario, pki, keylog)?)),
             EngineKind::Scripted => Ok(Self::Scripted(std::sync::Arc::new(
-                scripted::ScriptedConfig::new(scenario, pki)?,
+                scripted::ScriptedConfig::new(scenario, pki, keylog)?,
             ))),
         }
     }

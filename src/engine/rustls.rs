@@ -17,6 +17,7 @@ use rustls::{
 };
 
 use super::EngineError;
+use crate::observe::KeyLog;
 use crate::pki::Pki;
 use crate::scenario::{CipherOrder, ClientAuthMode, Scenario, TlsVersion};
 use crate::wire::AlertDescription;
@@ -28,6 +29,7 @@ pub(crate) struct RustlsEngine {
     certs: Arc<SniCerts>,
     alpn: Vec<Vec<u8>>,
     server_order: bool,
+    keylog: Option<KeyLog>,
     client_auth: Option<ClientAuthPlan>,
     /// Shared config when no per-connection state is needed (no client auth).
     shared: Option<Arc<ServerConfig>>,
@@ -72,7 +74,11 @@ pub(crate) fn subject_of(cert: &[u8]) -> String {
 }
 
 impl RustlsEngine {
-    pub(crate) fn new(scenario: &Scenario, pki: &Pki) -> Result<Self, EngineError> {
+    pub(crate) fn new(
+        scenario: &Scenario,
+        pki: &Pki,
+        keylog: Option<KeyLog>,
+    ) -> Result<Self, EngineError> {
         let tls = &scenario.tls;
         let provider = Arc::new(restricted_provider(scenario)?);
         let versions = tls
@@ -122,6 +128,7 @@ impl RustlsEngine {
             certs,
             alpn: tls.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
             server_order: tls.cipher_order == CipherOrder::Server,
+            keylog,
             client_auth,
             shared: None,
         };
@@ -171,6 +178,9 @@ impl RustlsEngine {
         let mut config = builder.with_cert_resolver(self.certs.clone());
         config.alpn_protocols = self.alpn.clone();
         config.ignore_client_order = self.server_order;
+        if let Some(keylog) = &self.keylog {
+            config.key_log = Arc::new(keylog.clone());
+        }
         // Sessions are not resumed: every connection shows the full handshake.
         config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
         config.send_tls13_tickets = 0;

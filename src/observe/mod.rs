@@ -4,9 +4,11 @@ mod client_hello;
 mod event;
 mod fingerprint;
 mod first_flight;
+mod keylog;
 
 pub use client_hello::{parse_client_hello, ClientHelloError, ClientHelloInfo};
 pub use event::{CloseKind, Event, Observation, TimedEvent};
 pub use first_flight::{
     parse_first_flight, read_first_flight, FirstFlight, FirstFlightError, FirstFlightLimits,
 };
+pub use keylog::KeyLog;

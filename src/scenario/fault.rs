@@ -213,13 +213,15 @@ impl FromStr for FaultAction {
             "oversized" => Self::Oversized {
                 len: number(words.next(), "record length")?,
             },
-            other => return Err(FaultParseError(format!(
+            other => {
+                return Err(FaultParseError(format!(
                 "unknown fault `{other}`; one of: drop, duplicate, reorder, corrupt OFFSET XOR, \
                      truncate LEN, fragment SIZE, delay MS, alert_before LEVEL DESC, \
                      alert_after LEVEL DESC, close, reset, record_version V, hello_version V, \
                      cipher_suite ID, compression M, unknown_extension TYPE, wrong_verify_data, \
                      bad_record_mac, oversized LEN"
-            ))),
+            )))
+            }
         };
         match words.next() {
             Some(extra) => Err(FaultParseError(format!(

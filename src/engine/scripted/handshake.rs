@@ -415,6 +415,9 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     } else {
         prf::master_secret(prf, &premaster, &hello.random, &server_random)
     };
+    if let Some(keylog) = &cfg.keylog {
+        keylog.log("CLIENT_RANDOM", &hello.random, &master);
+    }
     if let Some(leaf) = client_chain.first() {
         let msg = reader
             .expect(rec, HandshakeType::CERTIFICATE_VERIFY)

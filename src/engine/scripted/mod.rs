@@ -26,7 +26,7 @@ pub(crate) use self::records::PeerAlert;
 use self::records::{AppRecords, RecordError, RecordIo};
 use self::session::ScriptedSession;
 use super::{EngineError, ReplayTap, Session};
-use crate::observe::{CloseKind, Event, Observation};
+use crate::observe::{CloseKind, Event, KeyLog, Observation};
 use crate::pki::Pki;
 use crate::scenario::{CipherOrder, ClientAuthMode, Fault, Scenario, Step, TlsVersion};
 use crate::wire::{Alert, AlertDescription, CipherSuite, NamedGroup, ProtocolVersion};
@@ -102,10 +102,16 @@ pub(crate) struct ScriptedConfig {
     extended_master_secret: bool,
     /// Message-level faults, applied to every handshake and the first app record.
     faults: Vec<Fault>,
+    /// NSS key log: a CLIENT_RANDOM line per handshake.
+    keylog: Option<KeyLog>,
 }
 
 impl ScriptedConfig {
-    pub(crate) fn new(scenario: &Scenario, pki: &Pki) -> Result<Self, EngineError> {
+    pub(crate) fn new(
+        scenario: &Scenario,
+        pki: &Pki,
+        keylog: Option<KeyLog>,
+    ) -> Result<Self, EngineError> {
         let tls = &scenario.tls;
         let served = |entity: &str, chain: Option<&[String]>| -> Result<ServedCert, EngineError> {
             let leaf = pki.entity(entity)?;
@@ -180,6 +186,7 @@ impl ScriptedConfig {
             secure_renegotiation: tls.secure_renegotiation,
             extended_master_secret: tls.extended_master_secret,
             faults: scenario.faults.clone(),
+            keylog,
         })
     }
 
