@@ -21,10 +21,12 @@ test: deps
 	$(CARGO) test --lib --bins --tests
 	$(CARGO) test --doc
 
-## Benchmarks: handshakes/s vs bare tokio-rustls, and time to every scenario ready.
+## Benchmarks: handshakes/s vs bare tokio-rustls and vs openssl s_server (scripted engine),
+## and time to every scenario ready.
 bench: deps build
 	$(CARGO) bench --bench handshake
 	$(CARGO) bench --bench startup
+	$(CARGO) bench --bench scripted_handshake
 
 lint:
 	$(CARGO) fmt --all -- --check
