@@ -55,6 +55,15 @@ impl EngineKind {
         self == Self::Scripted
     }
 
+    /// IANA names of the cipher suites the engine can negotiate, each with the versions
+    /// it works at (what `tls.cipher_suites` accepts).
+    pub fn cipher_suites(self) -> Vec<(String, Vec<TlsVersion>)> {
+        self.suites()
+            .into_iter()
+            .map(|s| (s.iana, s.versions))
+            .collect()
+    }
+
     /// Cipher suites the engine can negotiate, in its preference order.
     pub(super) fn suites(self) -> Vec<Suite> {
         match self {

@@ -1,6 +1,6 @@
 //! Each client program's command line, built the one way its tests run it: `openssl
-//! s_client`, curl, Python's `ssl` (tests/clients/py_client.py) and Java's JSSE
-//! (tests/clients/TlsClient.java).
+//! s_client`, curl, Python's `ssl` (tests/clients/py_client.py), Java's JSSE
+//! (tests/clients/TlsClient.java) and `gnutls-cli`.
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
@@ -247,6 +247,65 @@ impl Client for Python {
             args: line,
             stdin: Vec::new(),
         }
+    }
+}
+
+/// `gnutls-cli` to 127.0.0.1 with SNI and name check HOST, trusting the CA bundle, with a
+/// GnuTLS priority string; fed `GET path HTTP/1.1` on stdin, held open until the server
+/// closes (gnutls-cli ends the session at EOF on stdin).
+pub struct GnutlsCli {
+    priority: String,
+    path: String,
+}
+
+impl GnutlsCli {
+    /// With priority string `priority`, requesting `/`.
+    pub fn with_priority(priority: &str) -> Self {
+        Self {
+            priority: priority.into(),
+            path: "/".into(),
+        }
+    }
+
+    /// Request `path` instead of `/`.
+    pub fn get(mut self, path: &str) -> Self {
+        self.path = path.into();
+        self
+    }
+}
+
+impl Client for GnutlsCli {
+    fn command(&self, server: &ScenarioServer) -> Command {
+        Command {
+            program: "gnutls-cli",
+            args: args(&[
+                "--x509cafile",
+                &utf8(&ca_bundle()),
+                "--port",
+                &server.addr().port().to_string(),
+                "--sni-hostname",
+                HOST,
+                "--verify-hostname",
+                HOST,
+                "--priority",
+                &self.priority,
+                "127.0.0.1",
+            ]),
+            stdin: format!(
+                "GET {} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n",
+                self.path
+            )
+            .into_bytes(),
+        }
+    }
+
+    async fn run(&self, server: &ScenarioServer) -> Run {
+        let Command {
+            program,
+            args,
+            stdin,
+        } = self.command(server);
+        super::run_holding_stdin(program, &args, &stdin, std::time::Duration::from_secs(10)).await
     }
 }
 

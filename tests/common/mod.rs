@@ -251,6 +251,46 @@ pub async fn run(program: &str, args: &[String], stdin: &[u8]) -> Run {
     }
 }
 
+/// Like [`run`], but stdin stays open until the program exits or `hold` has passed: for
+/// clients such as gnutls-cli that end the session as soon as stdin reaches EOF, possibly
+/// before the server's answer arrives. The server closing the connection ends them.
+pub async fn run_holding_stdin(
+    program: &str,
+    args: &[String],
+    stdin: &[u8],
+    hold: Duration,
+) -> Run {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program} (make deps installs it): {e}"));
+    let mut input = child.stdin.take().expect("stdin");
+    let _ = input.write_all(stdin).await;
+    let wait = child.wait_with_output();
+    tokio::pin!(wait);
+    let out = tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::select! {
+            out = &mut wait => return out,
+            _ = tokio::time::sleep(hold) => {}
+        }
+        drop(input);
+        wait.await
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{program} {args:?} did not finish within 30 s"))
+    .expect("client output");
+    Run {
+        status: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Turn `&str` arguments into owned ones.
 pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
