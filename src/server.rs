@@ -39,6 +39,8 @@ pub struct ServerOptions {
     pub events: Option<EventSink>,
     /// NSS key log of every handshake (both engines).
     pub keylog: Option<KeyLog>,
+    /// Write each connection's transcript (engine scripted) to `DIR/SCENARIO-CONN.txt`.
+    pub transcript_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -51,6 +53,7 @@ impl Default for ServerOptions {
             log: false,
             events: None,
             keylog: None,
+            transcript_dir: None,
         }
     }
 }
@@ -397,6 +400,12 @@ fn finish(obs: Observation, shared: &Shared) {
                 let _ = writeln!(out, "{line}");
             }
             let _ = out.flush();
+        }
+    }
+    if let (Some(dir), false) = (&shared.options.transcript_dir, obs.transcript.is_empty()) {
+        let path = dir.join(format!("{}-{}.txt", obs.scenario, obs.conn));
+        if let Err(e) = std::fs::write(&path, obs.transcript_text()) {
+            eprintln!("cannot write transcript {}: {e}", path.display());
         }
     }
     if let Ok(mut done) = shared.collected.done.lock() {

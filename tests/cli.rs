@@ -201,3 +201,64 @@ fn serve_json_prints_a_ready_line_per_scenario_that_a_client_can_use() {
         "client cert: CN=quirktls test client,OU=clients,O=quirktls\n"
     );
 }
+
+#[test]
+fn serve_writes_transcripts_and_key_logs_where_asked() {
+    let out = tempfile::tempdir().unwrap();
+    let transcripts = out.path().join("transcripts");
+    let keylog = out.path().join("keys.log");
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--json",
+            "--quiet",
+            "cipher-restricted-rsa",
+            "--transcript",
+        ])
+        .arg(&transcripts)
+        .arg("--keylog")
+        .arg(&keylog)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let addr = ready["addr"].as_str().unwrap().to_string();
+    let client = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &addr,
+            "-tls1_2",
+            "-cipher",
+            "AES128-GCM-SHA256",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run openssl");
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let file = transcripts.join("cipher-restricted-rsa-1.txt");
+    let mut text = String::new();
+    for _ in 0..50 {
+        if let Ok(t) = std::fs::read_to_string(&file) {
+            text = t;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("<<< ") && first.ends_with(", ClientHello"),
+        "{text}"
+    );
+    assert!(text.contains("\n>>> TLS 1.2, Handshake [length "), "{text}");
+    assert!(text.contains(", ServerHello\n"), "{text}");
+    let keys = std::fs::read_to_string(&keylog).unwrap();
+    assert!(keys.starts_with("CLIENT_RANDOM "), "{keys}");
+}

@@ -250,3 +250,51 @@ async fn a_client_that_refuses_renegotiation_is_observed_and_gets_403_7() {
         obs.log_line()
     );
 }
+
+#[tokio::test]
+async fn the_servers_own_transcript_shows_the_second_handshake_like_seed_004() {
+    let (run, obs) = SClient::named(HOST)
+        .with_identity()
+        .once("iis-renegotiation")
+        .await;
+    run.expect_status(0);
+    let text = obs.transcript_text();
+    let heads: Vec<&str> = text.lines().filter(|l| !l.starts_with("    ")).collect();
+    // From the HelloRequest on, the server's view of the renegotiation.
+    let from = heads
+        .iter()
+        .position(|l| l.ends_with(", HelloRequest"))
+        .unwrap_or_else(|| panic!("no HelloRequest in:\n{text}"));
+    let names: Vec<&str> = heads[from..]
+        .iter()
+        .map(|l| l.rsplit(", ").next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "HelloRequest",
+            "ClientHello",
+            "ServerHello",
+            "Certificate",
+            "ServerKeyExchange",
+            "CertificateRequest",
+            "ServerHelloDone",
+            "Certificate",
+            "ClientKeyExchange",
+            "CertificateVerify",
+            "ChangeCipherSpec",
+            "Finished",
+            "ChangeCipherSpec",
+            "Finished",
+        ],
+        "{text}"
+    );
+    assert!(
+        heads[from].starts_with(">>> TLS 1.2, Handshake [length 0004]"),
+        "{text}"
+    );
+    assert!(
+        heads[from + 1].starts_with("<<< TLS 1.2, Handshake"),
+        "{text}"
+    );
+}

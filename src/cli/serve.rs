@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// Append the NSS key log of every handshake to FILE (for Wireshark / tshark).
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// Write each connection's handshake transcript (OpenSSL -msg style; engine
+    /// scripted) to DIR/SCENARIO-CONN.txt.
+    #[arg(long, value_name = "DIR")]
+    transcript: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -49,6 +53,10 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             "warning: listening on {}: every scenario here is deliberately insecure",
             args.bind
         );
+    }
+    if let Some(dir) = &args.transcript {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create --transcript directory {}", dir.display()))?;
     }
     let spec = PkiSpec::load(spec_path)?;
     let paths = if args.paths.is_empty() {
@@ -89,6 +97,7 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
         log: !args.quiet,
         events,
         keylog,
+        transcript_dir: args.transcript.clone(),
         ..ServerOptions::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

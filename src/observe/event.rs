@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::ClientHelloInfo;
+use super::{ClientHelloInfo, TranscriptLine};
 use crate::wire::Alert;
 
 /// One thing that happened on a connection, in the order it happened.
@@ -127,6 +127,9 @@ pub struct Observation {
     pub conn: u64,
     /// Events in order.
     pub events: Vec<TimedEvent>,
+    /// The handshake messages as they crossed the wire (engine scripted).
+    #[serde(skip)]
+    pub transcript: Vec<TranscriptLine>,
     #[serde(skip)]
     started: Option<Instant>,
 }
@@ -138,6 +141,7 @@ impl Observation {
             scenario: scenario.into(),
             conn,
             events: Vec::new(),
+            transcript: Vec::new(),
             started: Some(Instant::now()),
         }
     }
@@ -220,6 +224,11 @@ impl Observation {
             Event::Closed { how } => Some(*how),
             _ => None,
         })
+    }
+
+    /// The transcript as text, one `-msg` style block per message.
+    pub fn transcript_text(&self) -> String {
+        self.transcript.iter().map(|l| format!("{l}\n")).collect()
     }
 
     /// One human line per connection, in the spirit of Exchange's TLS log (seed 002).

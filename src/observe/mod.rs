@@ -5,6 +5,7 @@ mod event;
 mod fingerprint;
 mod first_flight;
 mod keylog;
+mod transcript;
 
 pub use client_hello::{parse_client_hello, ClientHelloError, ClientHelloInfo};
 pub use event::{CloseKind, Event, Observation, TimedEvent};
@@ -12,3 +13,4 @@ pub use first_flight::{
     parse_first_flight, read_first_flight, FirstFlight, FirstFlightError, FirstFlightLimits,
 };
 pub use keylog::KeyLog;
+pub use transcript::{Direction, TranscriptLine};

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::records::RecordIo;
+use crate::observe::Direction;
 use crate::scenario::{Fault, FaultAction, Step};
 use crate::wire::{Alert, AlertDescription, AlertLevel, Codec, ContentType, ProtocolVersion};
 
@@ -114,6 +115,7 @@ pub(super) async fn send<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), SendError> {
     let mut pending: Vec<u8> = Vec::new();
     for msg in arrange(msgs, faults) {
+        rec.note(Direction::Sent, msg.content_type, &msg.bytes);
         let alone = stands_alone(msg.step, faults);
         if alone || msg.content_type != ContentType::HANDSHAKE {
             flush(rec, &mut pending).await?;
@@ -132,8 +134,7 @@ pub(super) async fn send<S: AsyncRead + AsyncWrite + Unpin>(
             match *action {
                 FaultAction::Delay { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
                 FaultAction::AlertBefore { level, description } => {
-                    rec.write(ContentType::ALERT, &raw_alert(level, description))
-                        .await?;
+                    send_alert(rec, level, description).await?;
                 }
                 FaultAction::Close => return Err(SendError::Aborted(Abort::Close, msg.step)),
                 FaultAction::Reset => return Err(SendError::Aborted(Abort::Reset, msg.step)),
@@ -149,12 +150,21 @@ pub(super) async fn send<S: AsyncRead + AsyncWrite + Unpin>(
         rec.version = normal;
         for action in actions(faults, msg.step) {
             if let FaultAction::AlertAfter { level, description } = *action {
-                rec.write(ContentType::ALERT, &raw_alert(level, description))
-                    .await?;
+                send_alert(rec, level, description).await?;
             }
         }
     }
     flush(rec, &mut pending).await
+}
+
+async fn send_alert<S: AsyncRead + AsyncWrite + Unpin>(
+    rec: &mut RecordIo<S>,
+    level: u8,
+    description: u8,
+) -> Result<(), SendError> {
+    let alert = raw_alert(level, description);
+    rec.note(Direction::Sent, ContentType::ALERT, &alert);
+    Ok(rec.write(ContentType::ALERT, &alert).await?)
 }
 
 async fn flush<S: AsyncRead + AsyncWrite + Unpin>(

@@ -14,7 +14,7 @@ use super::crypto::verify::verify_signature;
 use super::faults::{self, Abort, Outgoing, SendError};
 use super::records::{RecordError, RecordIo};
 use super::{ClientAuthPlan, ScriptedConfig, ServedCert};
-use crate::observe::{parse_client_hello, ClientHelloInfo};
+use crate::observe::{parse_client_hello, ClientHelloInfo, Direction};
 use crate::scenario::{Fault, FaultAction, Step};
 use crate::wire::{
     AlertDescription, Certificate, CertificateRequest, CertificateVerify, ChangeCipherSpec,
@@ -112,6 +112,7 @@ impl Reader {
     ) -> Result<HandshakeMessage, Failure> {
         loop {
             if let Some(msg) = self.joiner.pop() {
+                rec.note(Direction::Received, ContentType::HANDSHAKE, &msg.to_bytes());
                 return Ok(msg);
             }
             let record = rec.read().await?;
@@ -440,6 +441,11 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             format!("expected ChangeCipherSpec, got {}", ccs.content_type),
         ));
     }
+    rec.note(
+        Direction::Received,
+        ContentType::CHANGE_CIPHER_SPEC,
+        &ccs.payload,
+    );
     ChangeCipherSpec::from_bytes(&ccs.payload).map_err(decode_error)?;
     rec.read = client_read;
     let fin = reader.expect(rec, HandshakeType::FINISHED).await?;

@@ -207,7 +207,9 @@ impl ScriptedConfig {
             client_auth: self.client_auth.as_ref(),
             previous: None,
         };
-        match handshake::run(self, &mut rec, &round).await {
+        let result = handshake::run(self, &mut rec, &round).await;
+        obs.transcript.append(&mut rec.transcript);
+        match result {
             Ok(done) => {
                 obs.push(Event::Negotiated {
                     version: done.version.name().unwrap_or("unknown").to_string(),
@@ -227,6 +229,7 @@ impl ScriptedConfig {
             }
             Err(failure) => {
                 let how = report_failure(failure, &mut rec, obs).await;
+                obs.transcript.append(&mut rec.transcript);
                 obs.push(Event::Closed { how });
                 None
             }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::crypto::protect::Protection;
+use crate::observe::{Direction, TranscriptLine};
 use crate::scenario::FaultAction;
 use crate::wire::{
     Alert, AlertDescription, AlertLevel, Codec, ContentType, ProtocolVersion, RecordHeader,
@@ -131,6 +132,8 @@ pub(super) struct RecordIo<S> {
     /// Version written in record headers.
     pub version: ProtocolVersion,
     timeout: Duration,
+    /// Messages sent and received so far, for the observation.
+    pub transcript: Vec<TranscriptLine>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> RecordIo<S> {
@@ -142,6 +145,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecordIo<S> {
             write: Protection::Null,
             version: ProtocolVersion::TLS10,
             timeout,
+            transcript: Vec::new(),
         }
     }
 
@@ -152,6 +156,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecordIo<S> {
             if let Some((header, fragment)) = take_record(&mut self.inbuf)? {
                 let record = open(&mut self.read, header, &fragment)?;
                 if record.content_type == ContentType::ALERT {
+                    self.note(Direction::Received, ContentType::ALERT, &record.payload);
                     let alert =
                         Alert::from_bytes(&record.payload).map_err(|e| RecordError::Bad {
                             alert: AlertDescription::DECODE_ERROR,
@@ -190,8 +195,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecordIo<S> {
         self.io.flush().await
     }
 
+    /// Add a message to the transcript.
+    pub(super) fn note(&mut self, direction: Direction, content_type: ContentType, bytes: &[u8]) {
+        let line = TranscriptLine::new(direction, self.version, content_type, bytes);
+        self.transcript.push(line);
+    }
+
     /// Send a fatal alert (under the current protection) and close without a reset.
     pub(super) async fn fail(&mut self, alert: Alert) {
+        self.note(Direction::Sent, ContentType::ALERT, &alert.to_bytes());
         let _ = self.write(ContentType::ALERT, &alert.to_bytes()).await;
         self.close().await;
     }

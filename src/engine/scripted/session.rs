@@ -12,7 +12,7 @@ use super::handshake::{self, Established, Round};
 use super::records::{AppRecords, RecordError};
 use super::{record_client_chain, report_failure, ScriptedConfig};
 use crate::engine::{BoxFuture, ReplayTap, Session};
-use crate::observe::{CloseKind, Event, Observation};
+use crate::observe::{CloseKind, Direction, Event, Observation};
 use crate::wire::{AlertLevel, Codec, ContentType, HandshakePayload, HelloRequest};
 
 /// Application data over our record layer, plus what renegotiation needs.
@@ -41,6 +41,7 @@ impl ScriptedSession {
         let rec = &mut self.app.rec;
         let queued = std::mem::take(&mut self.app.outbuf);
         let hello_request = HelloRequest.to_message().to_bytes();
+        rec.note(Direction::Sent, ContentType::HANDSHAKE, &hello_request);
         if rec.write_raw(&queued).await.is_err()
             || rec
                 .write(ContentType::HANDSHAKE, &hello_request)
@@ -57,7 +58,9 @@ impl ScriptedSession {
             client_auth: plan.as_ref(),
             previous: Some(&self.last),
         };
-        match handshake::run(&cfg, rec, &round).await {
+        let result = handshake::run(&cfg, rec, &round).await;
+        obs.transcript.append(&mut rec.transcript);
+        match result {
             Ok(done) => {
                 obs.push(Event::Renegotiated {
                     version: done.version.name().unwrap_or("unknown").to_string(),
@@ -82,7 +85,9 @@ impl ScriptedSession {
                     _ => failure.reason.clone(),
                 };
                 obs.push(Event::RenegotiationRefused { reason });
-                Some(report_failure(failure, rec, obs).await)
+                let how = report_failure(failure, rec, obs).await;
+                obs.transcript.append(&mut rec.transcript);
+                Some(how)
             }
         }
     }
