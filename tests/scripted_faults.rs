@@ -230,3 +230,76 @@ async fn the_showcase_scenarios_make_openssl_abort() {
         assert_eq!(obs.http_request(), None, "{scenario}");
     }
 }
+
+/// s_client fed two lines a second apart (each its own record), then EOF.
+async fn echo_two_lines(server: &ScenarioServer, flags: &[&str]) -> (Option<i32>, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &server.addr().to_string(),
+            "-servername",
+            HOST,
+        ])
+        .args(flags)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("openssl");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in ["one\n", "two\n"] {
+        stdin.write_all(line.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    drop(stdin);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("s_client finishes")
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_hello_request_storm_is_answered_by_renegotiation_or_declined() {
+    // Non-blocking s_client renegotiates before each echo; the server answers each time.
+    let server = common::start("hello-request-storm").await;
+    let (status, out) = echo_two_lines(&server, &["-nbio"]).await;
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("\none\n") && out.contains("\ntwo\n"), "{out}");
+    let obs = common::observation(&server, 1).await;
+    let renegotiations = obs
+        .events()
+        .filter(|e| matches!(e, quirktls::observe::Event::Renegotiated { .. }))
+        .count();
+    assert_eq!(renegotiations, 2, "{}", obs.log_line());
+    let hello_requests = obs
+        .transcript
+        .iter()
+        .filter(|l| l.what == "HelloRequest")
+        .count();
+    assert_eq!(hello_requests, 2, "{}", obs.transcript_text());
+    assert_eq!(obs.closed(), Some(CloseKind::CloseNotify));
+
+    // -no_renegotiation declines each HelloRequest with a warning and keeps going.
+    let server = common::start("hello-request-storm").await;
+    let (status, out) = echo_two_lines(&server, &["-nbio", "-no_renegotiation"]).await;
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("\ntwo\n"), "{out}");
+    let obs = common::observation(&server, 1).await;
+    assert!(!obs.renegotiated());
+    assert_eq!(
+        obs.alerts_received()
+            .iter()
+            .map(|a| (a.level.0, a.description))
+            .collect::<Vec<_>>(),
+        [(1, AlertDescription::NO_RENEGOTIATION); 2],
+        "{}",
+        obs.log_line()
+    );
+}

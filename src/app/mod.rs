@@ -31,6 +31,7 @@ pub(crate) async fn serve(
         AppMode::Echo => echo(&mut session, limits).await,
         AppMode::None => None,
     };
+    session.observe(obs);
     let how = match ended {
         Some(how) => how,
         None => {
@@ -39,6 +40,7 @@ pub(crate) async fn serve(
             drain(&mut session, obs, limits).await
         }
     };
+    session.observe(obs);
     obs.push(Event::Closed { how });
 }
 

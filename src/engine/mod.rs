@@ -37,6 +37,12 @@ pub trait Session: AsyncRead + AsyncWrite + Unpin + Send {
         let _ = obs;
         Box::pin(async { None })
     }
+
+    /// Move what the engine saw inside reads and writes (client warnings, its own
+    /// renegotiations, transcript lines) into `obs`.
+    fn observe(&mut self, obs: &mut Observation) {
+        let _ = obs;
+    }
 }
 
 /// The future `Session::renegotiate` returns.

@@ -119,6 +119,8 @@ pub enum FaultAction {
     WrongVerifyData,
     /// Application data: break the record's MAC (flip its last byte).
     BadRecordMac,
+    /// Application data: a HelloRequest before every application record (a storm).
+    HelloRequestStorm,
     /// Application data: send a record of this many bytes (over 2^14+2048 is oversized).
     Oversized {
         /// Record payload length.
@@ -210,6 +212,7 @@ impl FromStr for FaultAction {
             },
             "wrong_verify_data" => Self::WrongVerifyData,
             "bad_record_mac" => Self::BadRecordMac,
+            "hello_request_storm" => Self::HelloRequestStorm,
             "oversized" => Self::Oversized {
                 len: number(words.next(), "record length")?,
             },
@@ -219,7 +222,7 @@ impl FromStr for FaultAction {
                      truncate LEN, fragment SIZE, delay MS, alert_before LEVEL DESC, \
                      alert_after LEVEL DESC, close, reset, record_version V, hello_version V, \
                      cipher_suite ID, compression M, unknown_extension TYPE, wrong_verify_data, \
-                     bad_record_mac, oversized LEN"
+                     bad_record_mac, hello_request_storm, oversized LEN"
             )))
             }
         };
@@ -242,7 +245,9 @@ impl FaultAction {
             | Self::Compression { .. }
             | Self::UnknownExtension { .. } => step == Step::ServerHello,
             Self::WrongVerifyData => step == Step::Finished,
-            Self::BadRecordMac | Self::Oversized { .. } => step == Step::ApplicationData,
+            Self::BadRecordMac | Self::Oversized { .. } | Self::HelloRequestStorm => {
+                step == Step::ApplicationData
+            }
             // The first application record is sealed inside a poll: no waiting, no
             // closing there, and it is one record.
             Self::Truncate { .. }

@@ -80,7 +80,8 @@ pub(super) struct RawFault {
     /// drop | duplicate | reorder | corrupt OFFSET XOR | truncate LEN | fragment SIZE |
     /// delay MS | alert_before LEVEL DESC | alert_after LEVEL DESC | close | reset |
     /// record_version V | hello_version V | cipher_suite ID | compression M |
-    /// unknown_extension TYPE | wrong_verify_data | bad_record_mac | oversized LEN
+    /// unknown_extension TYPE | wrong_verify_data | bad_record_mac | oversized LEN |
+    /// hello_request_storm
     #[serde(rename = "do")]
     #[schemars(with = "String")]
     pub action: Spanned<String>,

@@ -25,6 +25,7 @@ use crate::wire::{
 };
 
 /// What a completed handshake settled.
+#[derive(Clone)]
 pub(super) struct Established {
     pub version: ProtocolVersion,
     pub suite: &'static SuiteSpec,
@@ -43,6 +44,8 @@ pub(super) struct Round<'a> {
     pub client_auth: Option<&'a ClientAuthPlan>,
     /// The handshake being renegotiated; `None` for the first one.
     pub previous: Option<&'a Established>,
+    /// Handshake bytes already read (a ClientHello that arrived with application data).
+    pub already_read: &'a [u8],
 }
 
 /// Why the handshake stopped: the alert to send (if any) and what happened.
@@ -244,6 +247,12 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     let mut reader = Reader {
         joiner: HandshakeJoiner::default(),
     };
+    if !round.already_read.is_empty() {
+        reader
+            .joiner
+            .push(round.already_read)
+            .map_err(|e| Failure::new(AlertDescription::DECODE_ERROR, e.to_string()))?;
+    }
     let hello_msg = reader.expect(rec, HandshakeType::CLIENT_HELLO).await?;
     let hello = parse_client_hello(&hello_msg.to_bytes()).map_err(decode_error)?;
     let version = choose_version(cfg, &hello)?;

@@ -206,6 +206,7 @@ impl ScriptedConfig {
         let round = Round {
             client_auth: self.client_auth.as_ref(),
             previous: None,
+            already_read: &[],
         };
         let result = handshake::run(self, &mut rec, &round).await;
         obs.transcript.append(&mut rec.transcript);

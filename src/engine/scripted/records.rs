@@ -237,14 +237,31 @@ pub(super) struct AppRecords<S> {
     /// Sealed records not yet written.
     pub outbuf: Vec<u8>,
     pub peer_closed: bool,
-    closing: bool,
+    /// Our close_notify is queued or sent.
+    pub closing: bool,
     /// Faults for the first application record; emptied once it is sent.
     first_record_faults: Vec<FaultAction>,
+    /// A HelloRequest before every application record.
+    storm: bool,
+    /// Handshake bytes the client sent after the handshake (a renegotiation ClientHello).
+    pub client_handshake: Vec<u8>,
+    /// Warning alerts the client sent (no_renegotiation), not yet observed.
+    pub warnings: Vec<Alert>,
 }
 
+/// Signals, through `poll_read`, that the client started a handshake.
+#[derive(Debug, thiserror::Error)]
+#[error("the client sent a handshake message")]
+pub(super) struct HandshakeArrived;
+
 impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
-    pub(super) fn new(rec: RecordIo<S>, first_record_faults: Vec<FaultAction>) -> Self {
+    pub(super) fn new(rec: RecordIo<S>, mut first_record_faults: Vec<FaultAction>) -> Self {
+        let storm = first_record_faults.contains(&FaultAction::HelloRequestStorm);
+        first_record_faults.retain(|a| *a != FaultAction::HelloRequestStorm);
         Self {
+            storm,
+            client_handshake: Vec::new(),
+            warnings: Vec::new(),
             rec,
             plain: Vec::new(),
             plain_pos: 0,
@@ -351,14 +368,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
                 Ok(())
             }
             ContentType::ALERT => {
+                self.rec
+                    .note(Direction::Received, ContentType::ALERT, &record.payload);
                 let alert = Alert::from_bytes(&record.payload)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
                 if alert.description == AlertDescription::CLOSE_NOTIFY {
                     self.peer_closed = true;
                     Ok(())
+                } else if alert.level == AlertLevel::WARNING {
+                    self.warnings.push(alert);
+                    Ok(())
                 } else {
                     Err(io::Error::other(PeerAlert(alert)))
                 }
+            }
+            ContentType::HANDSHAKE => {
+                self.client_handshake.extend_from_slice(&record.payload);
+                Err(io::Error::other(HandshakeArrived))
             }
             other => Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -411,6 +437,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
         let this = self;
         std::task::ready!(this.poll_drain(cx))?;
         let n = buf.len().min(RecordHeader::MAX_PLAINTEXT);
+        if this.storm {
+            let hello_request = [0u8, 0, 0, 0];
+            this.rec
+                .note(Direction::Sent, ContentType::HANDSHAKE, &hello_request);
+            seal_into(
+                &mut this.rec.write,
+                this.rec.version,
+                ContentType::HANDSHAKE,
+                &hello_request,
+                &mut this.outbuf,
+            );
+        }
         if !this.first_record_faults.is_empty() {
             this.seal_first_record(&buf[..n]);
             let _ = this.poll_drain(cx)?;
