@@ -286,6 +286,8 @@ async fn the_servers_own_transcript_shows_the_second_handshake_like_seed_004() {
             "Finished",
             "ChangeCipherSpec",
             "Finished",
+            // After the response, the client's close_notify.
+            "warning close_notify(0)",
         ],
         "{text}"
     );
