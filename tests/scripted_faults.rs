@@ -303,3 +303,106 @@ async fn a_hello_request_storm_is_answered_by_renegotiation_or_declined() {
         obs.log_line()
     );
 }
+
+/// The messages the server sent, in order, with their bytes as they went out.
+fn sent(obs: &Observation) -> Vec<(&str, &[u8])> {
+    obs.transcript
+        .iter()
+        .filter(|l| l.direction == quirktls::observe::Direction::Sent)
+        .map(|l| (l.what.as_str(), l.bytes.as_slice()))
+        .collect()
+}
+
+fn names<'a>(sent: &[(&'a str, &[u8])]) -> Vec<&'a str> {
+    sent.iter().map(|(n, _)| *n).collect()
+}
+
+fn message<'a>(sent: &[(&str, &'a [u8])], name: &str) -> &'a [u8] {
+    sent.iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, b)| *b)
+        .unwrap_or_else(|| panic!("no {name} sent"))
+}
+
+/// ServerHello body offsets (after the 4-byte header): version 0..2, random 2..34,
+/// session id length 34, a 32-byte session id, then suite and compression.
+const HELLO_SUITE: usize = 4 + 2 + 32 + 1 + 32;
+
+#[tokio::test]
+async fn the_server_transcript_shows_each_fault_in_the_bytes_it_sent() {
+    let flight = [
+        "ServerHello",
+        "Certificate",
+        "ServerKeyExchange",
+        "ServerHelloDone",
+    ];
+    let check = |at: &'static str, action: &'static str| async move {
+        let server = with_fault(at, action).await;
+        let (_, obs) = openssl(&server).await;
+        obs
+    };
+
+    let obs = check("certificate", "drop").await;
+    assert_eq!(
+        names(&sent(&obs))[..3],
+        ["ServerHello", "ServerKeyExchange", "ServerHelloDone"]
+    );
+
+    let obs = check("server_hello", "duplicate").await;
+    assert_eq!(names(&sent(&obs))[..2], ["ServerHello", "ServerHello"]);
+
+    let obs = check("server_key_exchange", "reorder").await;
+    assert_eq!(
+        names(&sent(&obs))[..4],
+        [
+            "ServerHello",
+            "Certificate",
+            "ServerHelloDone",
+            "ServerKeyExchange"
+        ]
+    );
+
+    let obs = check("server_hello", "truncate 40").await;
+    let hello = message(&sent(&obs), "ServerHello");
+    assert_eq!(hello.len(), 40);
+    assert_eq!(hello[1..4], [0, 0, 36], "the length header says 36 bytes");
+
+    let obs = check("certificate", "corrupt 20 0xff").await;
+    // Certificate: header(4), list length(3), first cert length(3), then the DER.
+    let der = common::entity("server-rsa").cert.to_vec();
+    assert_eq!(message(&sent(&obs), "Certificate")[20], der[10] ^ 0xff);
+
+    let obs = check("server_hello", "cipher_suite 0x009c").await;
+    let hello = message(&sent(&obs), "ServerHello");
+    assert_eq!(hello[HELLO_SUITE..HELLO_SUITE + 2], [0x00, 0x9c]);
+    assert_eq!(
+        names(&sent(&obs))[..4],
+        flight,
+        "the server still runs ECDHE"
+    );
+
+    let obs = check("server_hello", "hello_version 0x0300").await;
+    assert_eq!(message(&sent(&obs), "ServerHello")[4..6], [3, 0]);
+
+    let obs = check("server_hello", "compression 1").await;
+    assert_eq!(message(&sent(&obs), "ServerHello")[HELLO_SUITE + 2], 1);
+
+    let obs = check("server_hello", "unknown_extension 0x7777").await;
+    let hello = message(&sent(&obs), "ServerHello");
+    assert!(
+        hello.windows(4).any(|w| w == [0x77, 0x77, 0, 0]),
+        "{hello:02x?}"
+    );
+
+    let obs = check("server_hello_done", "alert_before fatal 201").await;
+    let order = names(&sent(&obs));
+    let alert = order
+        .iter()
+        .position(|n| *n == "fatal unknown(201)")
+        .expect("alert sent");
+    assert_eq!(order[alert + 1], "ServerHelloDone", "{order:?}");
+
+    let obs = check("finished", "wrong_verify_data").await;
+    let ours = message(&sent(&obs), "Finished");
+    assert_eq!(ours.len(), 16);
+}

@@ -115,12 +115,12 @@ pub(super) async fn send<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), SendError> {
     let mut pending: Vec<u8> = Vec::new();
     for msg in arrange(msgs, faults) {
-        rec.note(Direction::Sent, msg.content_type, &msg.bytes);
         let alone = stands_alone(msg.step, faults);
         if alone || msg.content_type != ContentType::HANDSHAKE {
             flush(rec, &mut pending).await?;
         }
         if !alone {
+            rec.note(Direction::Sent, msg.content_type, &msg.bytes);
             if msg.content_type == ContentType::HANDSHAKE {
                 pending.extend_from_slice(&msg.bytes);
             } else {
@@ -143,6 +143,7 @@ pub(super) async fn send<S: AsyncRead + AsyncWrite + Unpin>(
                 _ => {}
             }
         }
+        rec.note(Direction::Sent, msg.content_type, &msg.bytes);
         let chunk = fragment.unwrap_or(msg.bytes.len().max(1));
         for piece in msg.bytes.chunks(chunk) {
             rec.write(msg.content_type, piece).await?;
