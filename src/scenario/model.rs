@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{AlertDescription, ExtensionType, ProtocolVersion};
+use crate::wire::{
+    AlertDescription, ClientCertificateType, ExtensionType, ProtocolVersion, SignatureScheme,
+};
 
 /// One quirky peer: how the server behaves and what it serves.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,6 +179,11 @@ pub struct ClientAuth {
     pub reject_alert: Option<AlertDescription>,
     /// PKI entity suggested to clients as their identity (`serve --json`).
     pub client_identity: String,
+    /// CertificateRequest certificate_types (scripted engine); empty = rsa_sign, ecdsa_sign.
+    pub certificate_types: Vec<ClientCertificateType>,
+    /// CertificateRequest signature algorithms (TLS 1.2, scripted engine); empty = every
+    /// scheme the engine verifies.
+    pub signature_algorithms: Vec<SignatureScheme>,
 }
 
 fn ser_opt_alert<S: serde::Serializer>(

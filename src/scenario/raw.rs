@@ -244,6 +244,14 @@ pub(super) struct RawClientAuth {
     /// default: the engine's natural choice.
     #[schemars(with = "Option<String>")]
     pub reject_alert: Option<Spanned<String>>,
+    /// Engine scripted: certificate_types of the CertificateRequest, e.g. `[rsa_sign]`;
+    /// default rsa_sign and ecdsa_sign.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub certificate_types: Option<Vec<Spanned<String>>>,
+    /// Engine scripted: signature algorithms of a TLS 1.2 CertificateRequest, e.g.
+    /// `[rsa_pkcs1_sha256]`; default every scheme the engine verifies.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub signature_algorithms: Option<Vec<Spanned<String>>>,
     /// PKI entity suggested to clients as their identity; not a CA.
     #[schemars(with = "Option<String>", extend("default" = DEFAULT_CLIENT_IDENTITY))]
     pub client_identity: Option<Spanned<String>>,

@@ -18,7 +18,7 @@ use super::{
     TlsVersion,
 };
 use crate::pki::PkiSpec;
-use crate::wire::{AlertDescription, ExtensionType};
+use crate::wire::{AlertDescription, ClientCertificateType, ExtensionType, SignatureScheme};
 
 /// A list with its own location and one per item.
 type SpannedList<T> = Spanned<Vec<Spanned<T>>>;
@@ -161,7 +161,7 @@ impl<'a> Validator<'a> {
                 .unwrap_or_else(|| self.default_server_name(&certificate)),
             certificate,
             sni: self.sni(raw.sni)?,
-            client_auth: self.client_auth(raw.client_auth)?,
+            client_auth: self.client_auth(engine, raw.client_auth)?,
             cipher_order: raw.cipher_order,
             secure_renegotiation: self.switch(
                 engine,
@@ -306,7 +306,25 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn client_auth(&self, raw: RawClientAuth) -> Result<ClientAuth, ScenarioError> {
+    fn client_auth(
+        &self,
+        engine: EngineKind,
+        raw: RawClientAuth,
+    ) -> Result<ClientAuth, ScenarioError> {
+        let certificate_types = self.named_list(
+            engine,
+            raw.certificate_types,
+            ClientCertificateType::from_name,
+            "certificate type",
+            "rsa_sign, ecdsa_sign, dss_sign, rsa_fixed_dh",
+        )?;
+        let signature_algorithms = self.named_list(
+            engine,
+            raw.signature_algorithms,
+            SignatureScheme::from_name,
+            "signature algorithm",
+            "rsa_pkcs1_sha256, rsa_pss_rsae_sha256, ecdsa_secp256r1_sha256, rsa_pkcs1_sha1",
+        )?;
         let trust = raw.trust.unwrap_or_else(|| match raw.mode {
             ClientAuthMode::None => Vec::new(),
             ClientAuthMode::Optional | ClientAuthMode::Required => {
@@ -323,7 +341,45 @@ impl<'a> Validator<'a> {
             ca_names: self.entities(ca_names, Role::Any)?,
             reject_alert: raw.reject_alert.map(|a| self.alert(a)).transpose()?,
             client_identity: self.entity(identity, CLIENT)?,
+            certificate_types,
+            signature_algorithms,
         })
+    }
+
+    /// A list of wire names (scripted engine only): each must be known.
+    fn named_list<T>(
+        &self,
+        engine: EngineKind,
+        raw: Option<Vec<Spanned<String>>>,
+        parse: fn(&str) -> Option<T>,
+        what: &str,
+        examples: &str,
+    ) -> Result<Vec<T>, ScenarioError> {
+        let Some(names) = raw else {
+            return Ok(Vec::new());
+        };
+        names
+            .into_iter()
+            .map(|name| {
+                if !engine.can_misbehave() {
+                    return Err(self.error(
+                        name.referenced,
+                        format!(
+                            "engine {} cannot choose the {what}s it requests",
+                            engine.name()
+                        ),
+                        "use engine scripted",
+                    ));
+                }
+                parse(&name.value).ok_or_else(|| {
+                    self.error(
+                        name.referenced,
+                        format!("unknown {what} `{}`", name.value),
+                        format!("use names such as {examples}"),
+                    )
+                })
+            })
+            .collect()
     }
 
     fn renegotiate(
@@ -339,7 +395,7 @@ impl<'a> Validator<'a> {
             ));
         }
         Ok(Renegotiate {
-            client_auth: self.client_auth(raw.value.client_auth)?,
+            client_auth: self.client_auth(engine, raw.value.client_auth)?,
         })
     }
 

@@ -343,11 +343,15 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         flight.push((
             Step::CertificateRequest,
             CertificateRequest {
-                cert_types: vec![
-                    ClientCertificateType::RSA_SIGN,
-                    ClientCertificateType::ECDSA_SIGN,
-                ],
-                sig_schemes: (version == ProtocolVersion::TLS12).then(|| CLIENT_SCHEMES.to_vec()),
+                cert_types: or_default(
+                    &auth.certificate_types,
+                    &[
+                        ClientCertificateType::RSA_SIGN,
+                        ClientCertificateType::ECDSA_SIGN,
+                    ],
+                ),
+                sig_schemes: (version == ProtocolVersion::TLS12)
+                    .then(|| or_default(&auth.signature_algorithms, &CLIENT_SCHEMES)),
                 ca_names: auth.ca_names.clone(),
             }
             .to_message(),
@@ -499,6 +503,14 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         client_verify: client_verify.to_vec(),
         server_verify: server_verify.to_vec(),
     })
+}
+
+/// The scenario's list, or the engine's when the scenario gives none.
+fn or_default<T: Clone>(configured: &[T], default: &[T]) -> Vec<T> {
+    match configured.is_empty() {
+        true => default.to_vec(),
+        false => configured.to_vec(),
+    }
 }
 
 fn faults_at(faults: &[Fault], step: Step) -> impl Iterator<Item = &FaultAction> {

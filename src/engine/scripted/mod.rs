@@ -29,7 +29,10 @@ use super::{EngineError, ReplayTap, Session};
 use crate::observe::{CloseKind, Event, KeyLog, Observation};
 use crate::pki::Pki;
 use crate::scenario::{CipherOrder, ClientAuthMode, Fault, Scenario, Step, TlsVersion};
-use crate::wire::{Alert, AlertDescription, CipherSuite, NamedGroup, ProtocolVersion};
+use crate::wire::{
+    Alert, AlertDescription, CipherSuite, ClientCertificateType, NamedGroup, ProtocolVersion,
+    SignatureScheme,
+};
 
 /// Every suite: IANA name and the oldest version it is defined for.
 pub(super) fn suites() -> impl Iterator<Item = (&'static str, TlsVersion)> {
@@ -53,6 +56,10 @@ pub(super) struct ServedCert {
 pub(super) struct ClientAuthPlan {
     mandatory: bool,
     ca_names: Vec<Vec<u8>>,
+    /// CertificateRequest certificate_types and (TLS 1.2) signature algorithms; empty =
+    /// the engine's defaults.
+    certificate_types: Vec<ClientCertificateType>,
+    signature_algorithms: Vec<SignatureScheme>,
     verifier: Arc<dyn ClientCertVerifier>,
     reject_alert: Option<AlertDescription>,
 }
@@ -282,6 +289,8 @@ fn client_auth_plan(
             .collect::<Result<_, EngineError>>()?,
         verifier,
         reject_alert: auth.reject_alert,
+        certificate_types: auth.certificate_types.clone(),
+        signature_algorithms: auth.signature_algorithms.clone(),
     }))
 }
 

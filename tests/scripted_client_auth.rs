@@ -1,0 +1,58 @@
+//! The scripted engine's CertificateRequest says exactly what the scenario configures:
+//! certificate types, signature algorithms and CA names.
+
+mod common;
+
+use common::clients::{Client, SClient};
+use common::HOST;
+
+fn scenario(client_auth: &str) -> quirktls::scenario::Scenario {
+    let yaml = format!(
+        "name: request\ndescription: x\nengine: scripted\ntls:\n  versions: [tls1.2]\n  \
+         certificate: server-rsa\n  client_auth:\n{client_auth}"
+    );
+    quirktls::scenario::load_str(&yaml, "request.yaml", common::spec()).expect("scenario")
+}
+
+#[tokio::test]
+async fn certificate_types_and_signature_algorithms_are_as_configured() {
+    let sc = scenario(
+        "    mode: optional\n    certificate_types: [rsa_sign]\n    \
+         signature_algorithms: [rsa_pkcs1_sha256, ecdsa_secp384r1_sha384]\n",
+    );
+    let server = common::start_scenario(sc).await;
+    let run = SClient::named(HOST).run(&server).await;
+    run.expect_status(0)
+        .expect_output("Client Certificate Types: RSA sign\n")
+        .expect_output("Requested Signature Algorithms: RSA+SHA256:ECDSA+SHA384\n")
+        .expect_output(
+            "Acceptable client certificate CA names\nO = quirktls, CN = quirktls Client CA\n",
+        );
+}
+
+#[tokio::test]
+async fn the_defaults_request_rsa_and_ecdsa_with_every_verified_scheme() {
+    let server = common::start_scenario(scenario("    mode: optional\n")).await;
+    let run = SClient::named(HOST).run(&server).await;
+    run.expect_status(0)
+        .expect_output("Client Certificate Types: RSA sign, ECDSA sign\n")
+        .expect_output("Requested Signature Algorithms: ECDSA+SHA256:ECDSA+SHA384:RSA-PSS+SHA256");
+}
+
+#[test]
+fn rustls_scenarios_cannot_choose_them() {
+    let yaml = "name: r\ndescription: x\nengine: rustls\ntls:\n  client_auth:\n    mode: optional\n    certificate_types: [rsa_sign]\n";
+    let err = quirktls::scenario::load_str(yaml, "r.yaml", common::spec()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("r.yaml:7:25: engine rustls cannot choose"),
+        "{err}"
+    );
+    let yaml = "name: r\ndescription: x\nengine: scripted\ntls:\n  client_auth:\n    mode: optional\n    signature_algorithms: [rsa_sha7]\n";
+    let err = quirktls::scenario::load_str(yaml, "r.yaml", common::spec()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("r.yaml:7:28: unknown signature algorithm `rsa_sha7`"),
+        "{err}"
+    );
+}
