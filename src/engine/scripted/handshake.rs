@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::crypto::hash::Transcript;
 use super::crypto::kx::EphemeralKey;
 use super::crypto::prf::{self, Prf, Sender};
-use super::crypto::protect::derive_protections;
+use super::crypto::protect::{derive_protections, Protection};
 use super::crypto::suites::{Kx, SuiteSpec};
 use super::crypto::verify::verify_signature;
 use super::faults::{self, Abort, Outgoing, SendError};
@@ -447,6 +447,30 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     let (client_read, server_write) =
         derive_protections(suite, version, &master, &hello.random, &server_random);
 
+    let client_verify =
+        read_ccs_finished(rec, &mut reader, client_read, prf, &master, &mut transcript).await?;
+    let server_verify = send_ccs_finished(cfg, rec, server_write, prf, &master, &transcript).await?;
+    Ok(Established {
+        version,
+        suite,
+        alpn,
+        client_chain,
+        secure_renegotiation,
+        client_verify: client_verify.to_vec(),
+        server_verify: server_verify.to_vec(),
+    })
+}
+
+/// The client's ChangeCipherSpec (its records are protected from then on) and its
+/// Finished, checked: its verify_data, which the transcript then includes.
+async fn read_ccs_finished<S: AsyncRead + AsyncWrite + Unpin>(
+    rec: &mut RecordIo<S>,
+    reader: &mut Reader,
+    client_read: Protection,
+    prf: Prf,
+    master: &[u8; 48],
+    transcript: &mut Transcript,
+) -> Result<[u8; 12], Failure> {
     let ccs = rec.read().await?;
     if ccs.content_type != ContentType::CHANGE_CIPHER_SPEC || !reader.joiner.is_empty() {
         return Err(Failure::new(
@@ -454,15 +478,11 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             format!("expected ChangeCipherSpec, got {}", ccs.content_type),
         ));
     }
-    rec.note(
-        Direction::Received,
-        ContentType::CHANGE_CIPHER_SPEC,
-        &ccs.payload,
-    );
+    rec.note(Direction::Received, ContentType::CHANGE_CIPHER_SPEC, &ccs.payload);
     ChangeCipherSpec::from_bytes(&ccs.payload).map_err(decode_error)?;
     rec.read = client_read;
     let fin = reader.expect(rec, HandshakeType::FINISHED).await?;
-    let client_verify = prf::verify_data(prf, &master, Sender::Client, &transcript.current());
+    let client_verify = prf::verify_data(prf, master, Sender::Client, &transcript.current());
     let got = Finished::from_message(&fin, ()).map_err(decode_error)?;
     if got.verify_data != client_verify {
         return Err(Failure::new(
@@ -471,7 +491,18 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         ));
     }
     transcript.add(&fin.to_bytes());
+    Ok(client_verify)
+}
 
+/// Our ChangeCipherSpec and Finished (with the scenario's faults); our verify_data.
+async fn send_ccs_finished<S: AsyncRead + AsyncWrite + Unpin>(
+    cfg: &ScriptedConfig,
+    rec: &mut RecordIo<S>,
+    server_write: Protection,
+    prf: Prf,
+    master: &[u8; 48],
+    transcript: &Transcript,
+) -> Result<[u8; 12], Failure> {
     let ccs = Outgoing {
         step: Step::ChangeCipherSpec,
         content_type: ContentType::CHANGE_CIPHER_SPEC,
@@ -479,7 +510,7 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     };
     faults::send(rec, vec![ccs], &cfg.faults).await?;
     rec.write = server_write;
-    let server_verify = prf::verify_data(prf, &master, Sender::Server, &transcript.current());
+    let server_verify = prf::verify_data(prf, master, Sender::Server, &transcript.current());
     let mut sent_verify = server_verify.to_vec();
     if faults_at(&cfg.faults, Step::Finished).any(|a| *a == FaultAction::WrongVerifyData) {
         sent_verify.iter_mut().for_each(|b| *b ^= 0x5a);
@@ -494,15 +525,7 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         .to_bytes(),
     };
     faults::send(rec, vec![finished], &cfg.faults).await?;
-    Ok(Established {
-        version,
-        suite,
-        alpn,
-        client_chain,
-        secure_renegotiation,
-        client_verify: client_verify.to_vec(),
-        server_verify: server_verify.to_vec(),
-    })
+    Ok(server_verify)
 }
 
 /// The scenario's list, or the engine's when the scenario gives none.
