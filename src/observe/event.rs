@@ -45,6 +45,8 @@ pub enum Event {
         /// SNI the client sent, if any.
         sni: Option<String>,
     },
+    /// The handshake resumed a cached session (abbreviated handshake).
+    SessionResumed,
     /// The client presented a certificate chain (subjects, leaf first).
     ClientCertificate {
         /// Subject distinguished names, leaf first.
@@ -252,6 +254,9 @@ impl Observation {
         });
         if let Some((version, suite)) = negotiated {
             line += &format!("{version} negotiation succeeded using {suite}, {sni}, {cert}");
+            if self.events().any(|e| matches!(e, Event::SessionResumed)) {
+                line += ", session resumed";
+            }
             // The client may still refuse what followed (our Finished, a record).
             for a in self.alerts_received() {
                 line += &format!(", then received alert {a}");

@@ -127,6 +127,9 @@ pub struct TlsConfig {
     pub cipher_order: CipherOrder,
     /// Answer RFC 5746 renegotiation_info / SCSV (scripted engine; rustls always does).
     pub secure_renegotiation: bool,
+    /// Resume sessions by ID (scripted engine); off by default, so every connection shows
+    /// a full handshake.
+    pub resumption: bool,
     /// Use the extended master secret (RFC 7627) when the client offers it (scripted
     /// engine; rustls always does).
     pub extended_master_secret: bool,

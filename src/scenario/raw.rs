@@ -184,6 +184,9 @@ pub(super) struct RawTls {
     /// true. Only the scripted engine can turn it off.
     #[schemars(with = "Option<bool>", extend("default" = true))]
     pub extended_master_secret: Option<Spanned<bool>>,
+    /// Engine scripted: resume sessions by ID (abbreviated handshakes); default false.
+    #[schemars(with = "Option<bool>", extend("default" = false))]
+    pub resumption: Option<Spanned<bool>>,
 }
 
 /// A key-exchange group.

@@ -163,6 +163,16 @@ impl<'a> Validator<'a> {
             sni: self.sni(raw.sni)?,
             client_auth: self.client_auth(engine, raw.client_auth)?,
             cipher_order: raw.cipher_order,
+            resumption: match raw.resumption {
+                Some(on) if on.value && !engine.can_misbehave() => {
+                    return Err(self.error(
+                        on.referenced,
+                        format!("engine {} does not resume sessions here", engine.name()),
+                        "every rustls scenario shows full handshakes; use engine scripted",
+                    ))
+                }
+                on => on.is_some_and(|v| v.value),
+            },
             secure_renegotiation: self.switch(
                 engine,
                 raw.secure_renegotiation,

@@ -13,6 +13,7 @@ use super::crypto::suites::{Kx, SuiteSpec};
 use super::crypto::verify::verify_signature;
 use super::faults::{self, Abort, Outgoing, SendError};
 use super::records::{RecordError, RecordIo};
+use super::sessions::Saved;
 use super::{ClientAuthPlan, ScriptedConfig, ServedCert};
 use crate::observe::{parse_client_hello, ClientHelloInfo, Direction};
 use crate::scenario::{Fault, FaultAction, Step};
@@ -31,11 +32,130 @@ pub(super) struct Established {
     pub suite: &'static SuiteSpec,
     pub alpn: Option<String>,
     pub client_chain: Vec<Vec<u8>>,
+    /// An abbreviated handshake resumed a cached session.
+    pub resumed: bool,
     /// Whether RFC 5746 secure renegotiation is in force on this connection.
     pub secure_renegotiation: bool,
     /// The Finished verify_data of both sides (RFC 5746 binds the next handshake to them).
     pub client_verify: Vec<u8>,
     pub server_verify: Vec<u8>,
+}
+
+/// What this handshake settled before the ServerHello, beyond the suite.
+struct Ours {
+    binding: Option<Vec<u8>>,
+    ems: bool,
+    secure_renegotiation: bool,
+}
+
+/// The ServerHello (with the scenario's lies) and the ALPN protocol it selects.
+#[allow(clippy::too_many_arguments)] // each is one field of the message
+fn server_hello(
+    cfg: &ScriptedConfig,
+    hello: &ClientHelloInfo,
+    version: ProtocolVersion,
+    suite: &SuiteSpec,
+    binding: &Option<Vec<u8>>,
+    ems: bool,
+    session_id: &[u8],
+    random: [u8; 32],
+) -> (ServerHello, Option<String>) {
+    let mut extensions = Vec::new();
+    if let Some(binding) = binding {
+        extensions.push(Extension::renegotiation_info(binding));
+    }
+    if ems {
+        extensions.push(Extension::extended_master_secret());
+    }
+    if suite.kx != Kx::Rsa && !hello.ec_point_formats.is_empty() {
+        extensions.push(Extension::ec_point_formats(&[ECPointFormat::UNCOMPRESSED]));
+    }
+    let alpn = cfg.alpn.iter().find(|p| hello.alpn.contains(p)).cloned();
+    if let Some(p) = &alpn {
+        extensions.push(Extension::alpn(p.as_bytes()));
+    }
+    let mut server_hello = ServerHello {
+        version,
+        random,
+        session_id: session_id.to_vec(),
+        cipher_suite: suite.id,
+        compression: crate::wire::Compression::NULL,
+        extensions: None,
+    };
+    lie_in_server_hello(&mut server_hello, &mut extensions, &cfg.faults);
+    server_hello.extensions = (!extensions.is_empty()).then_some(extensions);
+    (server_hello, alpn)
+}
+
+/// The abbreviated handshake (RFC 5246 §7.3): ServerHello with the client's session ID,
+/// then our ChangeCipherSpec and Finished first, then the client's.
+async fn resume<S: AsyncRead + AsyncWrite + Unpin>(
+    cfg: &ScriptedConfig,
+    rec: &mut RecordIo<S>,
+    reader: &mut Reader,
+    hello_bytes: &[u8],
+    hello: &ClientHelloInfo,
+    saved: Saved,
+    ours: Ours,
+) -> Result<Established, Failure> {
+    let version = saved.version;
+    let prf = Prf::new(saved.suite, version);
+    let mut transcript = Transcript::new(prf);
+    transcript.add(hello_bytes);
+    let server_random = random32();
+    let (reply, alpn) = server_hello(
+        cfg,
+        hello,
+        version,
+        saved.suite,
+        &ours.binding,
+        ours.ems,
+        &hello.session_id,
+        server_random,
+    );
+    let bytes = reply.to_message().to_bytes();
+    transcript.add(&bytes);
+    let outgoing = Outgoing {
+        step: Step::ServerHello,
+        content_type: ContentType::HANDSHAKE,
+        bytes,
+    };
+    faults::send(rec, vec![outgoing], &cfg.faults).await?;
+    if let Some(keylog) = &cfg.keylog {
+        keylog.log("CLIENT_RANDOM", &hello.random, &saved.master);
+    }
+    let (client_read, server_write) = derive_protections(
+        saved.suite,
+        version,
+        &saved.master,
+        &hello.random,
+        &server_random,
+    );
+    let server_verify =
+        send_ccs_finished(cfg, rec, server_write, prf, &saved.master, &transcript).await?;
+    let ours_finished = Finished {
+        verify_data: server_verify.to_vec(),
+    };
+    transcript.add(&ours_finished.to_message().to_bytes());
+    let client_verify = read_ccs_finished(
+        rec,
+        reader,
+        client_read,
+        prf,
+        &saved.master,
+        &mut transcript,
+    )
+    .await?;
+    Ok(Established {
+        version,
+        suite: saved.suite,
+        alpn,
+        client_chain: saved.client_chain,
+        resumed: true,
+        secure_renegotiation: ours.secure_renegotiation,
+        client_verify: client_verify.to_vec(),
+        server_verify: server_verify.to_vec(),
+    })
 }
 
 /// What differs between the first handshake and a renegotiation.
@@ -264,33 +384,34 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     let mut transcript = Transcript::new(prf);
     transcript.add(&hello_msg.to_bytes());
 
+    let ems = cfg.extended_master_secret && hello.extended_master_secret;
+    let resumable = match (&cfg.sessions, round.previous) {
+        (Some(cache), None) => cache.resumable(&hello, version, ems),
+        _ => None,
+    };
+    if let Some(saved) = resumable {
+        let hello_bytes = hello_msg.to_bytes();
+        let ours = Ours {
+            binding,
+            ems,
+            secure_renegotiation,
+        };
+        return resume(cfg, rec, &mut reader, &hello_bytes, &hello, saved, ours).await;
+    }
+
     // ServerHello and the rest of the server's flight, sent as one write.
     let server_random = random32();
-    let mut extensions = Vec::new();
-    if let Some(binding) = &binding {
-        extensions.push(Extension::renegotiation_info(binding));
-    }
-    let ems = cfg.extended_master_secret && hello.extended_master_secret;
-    if ems {
-        extensions.push(Extension::extended_master_secret());
-    }
-    if suite.kx != Kx::Rsa && !hello.ec_point_formats.is_empty() {
-        extensions.push(Extension::ec_point_formats(&[ECPointFormat::UNCOMPRESSED]));
-    }
-    let alpn = cfg.alpn.iter().find(|p| hello.alpn.contains(p)).cloned();
-    if let Some(p) = &alpn {
-        extensions.push(Extension::alpn(p.as_bytes()));
-    }
-    let mut server_hello = ServerHello {
+    let session_id = random32().to_vec();
+    let (server_hello, alpn) = server_hello(
+        cfg,
+        &hello,
         version,
-        random: server_random,
-        session_id: random32().to_vec(),
-        cipher_suite: suite.id,
-        compression: crate::wire::Compression::NULL,
-        extensions: None,
-    };
-    lie_in_server_hello(&mut server_hello, &mut extensions, &cfg.faults);
-    server_hello.extensions = (!extensions.is_empty()).then_some(extensions);
+        suite,
+        &binding,
+        ems,
+        &session_id,
+        server_random,
+    );
     let mut flight: Vec<(Step, HandshakeMessage)> = vec![
         (Step::ServerHello, server_hello.to_message()),
         (
@@ -449,12 +570,24 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
 
     let client_verify =
         read_ccs_finished(rec, &mut reader, client_read, prf, &master, &mut transcript).await?;
-    let server_verify = send_ccs_finished(cfg, rec, server_write, prf, &master, &transcript).await?;
+    let server_verify =
+        send_ccs_finished(cfg, rec, server_write, prf, &master, &transcript).await?;
+    if let Some(cache) = &cfg.sessions {
+        let saved = Saved {
+            version,
+            suite,
+            master,
+            extended_master_secret: ems,
+            client_chain: client_chain.clone(),
+        };
+        cache.put(session_id, saved);
+    }
     Ok(Established {
         version,
         suite,
         alpn,
         client_chain,
+        resumed: false,
         secure_renegotiation,
         client_verify: client_verify.to_vec(),
         server_verify: server_verify.to_vec(),
@@ -478,7 +611,11 @@ async fn read_ccs_finished<S: AsyncRead + AsyncWrite + Unpin>(
             format!("expected ChangeCipherSpec, got {}", ccs.content_type),
         ));
     }
-    rec.note(Direction::Received, ContentType::CHANGE_CIPHER_SPEC, &ccs.payload);
+    rec.note(
+        Direction::Received,
+        ContentType::CHANGE_CIPHER_SPEC,
+        &ccs.payload,
+    );
     ChangeCipherSpec::from_bytes(&ccs.payload).map_err(decode_error)?;
     rec.read = client_read;
     let fin = reader.expect(rec, HandshakeType::FINISHED).await?;

@@ -7,6 +7,7 @@ mod faults;
 mod handshake;
 mod records;
 mod session;
+mod sessions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -111,6 +112,8 @@ pub(crate) struct ScriptedConfig {
     faults: Vec<Fault>,
     /// NSS key log: a CLIENT_RANDOM line per handshake.
     keylog: Option<KeyLog>,
+    /// Sessions to resume by ID; `None` when the scenario does not resume.
+    sessions: Option<sessions::SessionCache>,
 }
 
 impl ScriptedConfig {
@@ -194,6 +197,7 @@ impl ScriptedConfig {
             extended_master_secret: tls.extended_master_secret,
             faults: scenario.faults.clone(),
             keylog,
+            sessions: tls.resumption.then(sessions::SessionCache::default),
         })
     }
 
@@ -225,6 +229,9 @@ impl ScriptedConfig {
                     alpn: done.alpn.clone(),
                     sni: obs.client_hello().and_then(|h| h.sni.clone()),
                 });
+                if done.resumed {
+                    obs.push(Event::SessionResumed);
+                }
                 record_client_chain(&done.client_chain, obs);
                 let first_record_faults = self
                     .faults

@@ -1,5 +1,5 @@
-//! The scripted engine's CertificateRequest says exactly what the scenario configures:
-//! certificate types, signature algorithms and CA names.
+//! The scripted engine does what the scenario configures: the CertificateRequest
+//! (certificate types, signature algorithms, CA names) and session resumption.
 
 mod common;
 
@@ -55,4 +55,61 @@ fn rustls_scenarios_cannot_choose_them() {
             .starts_with("r.yaml:7:28: unknown signature algorithm `rsa_sha7`"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn sessions_resume_by_id_only_when_the_scenario_enables_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("session.pem");
+    let session = session.to_str().unwrap();
+    for resumption in [true, false] {
+        let yaml = format!(
+            "name: resume\ndescription: x\nengine: scripted\ntls:\n  versions: [tls1.2]\n  \
+             certificate: server-rsa\n  resumption: {resumption}\n"
+        );
+        let sc = quirktls::scenario::load_str(&yaml, "resume.yaml", common::spec()).unwrap();
+        let server = common::start_scenario(sc).await;
+        SClient::named(HOST)
+            .args(&["-sess_out", session])
+            .run(&server)
+            .await
+            .expect_status(0);
+        let run = SClient::named(HOST)
+            .args(&["-sess_in", session, "-msg"])
+            .run(&server)
+            .await;
+        run.expect_status(0);
+        let second = common::observation(&server, 2).await;
+        let sent: Vec<&str> = second
+            .transcript
+            .iter()
+            .filter(|l| l.direction == quirktls::observe::Direction::Sent)
+            .map(|l| l.what.as_str())
+            .collect();
+        if resumption {
+            run.expect_output("Reused, TLSv1.2");
+            assert_eq!(
+                sent,
+                ["ServerHello", "ChangeCipherSpec", "Finished"],
+                "{}",
+                second.transcript_text()
+            );
+            assert!(
+                second.log_line().contains("session resumed"),
+                "{}",
+                second.log_line()
+            );
+        } else {
+            run.expect_output("New, TLSv1.2");
+            assert_eq!(
+                sent[..2],
+                ["ServerHello", "Certificate"],
+                "{}",
+                second.transcript_text()
+            );
+            assert!(!second.log_line().contains("session resumed"));
+        }
+        // The resumed connection still carries the request and its answer.
+        run.expect_output("quirktls resume: TLS 1.2");
+    }
 }
