@@ -78,15 +78,20 @@ fn assert_body(run: &Run, needle: &str) {
     );
 }
 
-#[tokio::test]
-async fn openssl_renegotiates_and_presents_its_certificate() {
-    let (run, obs) = SClient::named(HOST)
-        .with_identity()
-        .once("iis-renegotiation")
-        .await;
+/// `client`, set up with the `client` identity, against `scenario`: it exits 0, the
+/// response names its certificate, and the server observed the certificate arrive with
+/// the renegotiation. Returns what the server observed.
+async fn renegotiate_with_identity(client: impl Client, scenario: &str) -> Observation {
+    let (run, obs) = client.once(scenario).await;
     run.expect_status(0);
     assert_body(&run, &format!("client cert: {CLIENT_SUBJECT}"));
     assert_renegotiated_with_certificate(&obs);
+    obs
+}
+
+#[tokio::test]
+async fn openssl_renegotiates_and_presents_its_certificate() {
+    renegotiate_with_identity(SClient::named(HOST).with_identity(), "iis-renegotiation").await;
 }
 
 #[tokio::test]
@@ -100,35 +105,17 @@ async fn openssl_without_certificate_gets_the_403_7_page() {
 
 #[tokio::test]
 async fn curl_renegotiates_and_presents_its_certificate() {
-    let (run, obs) = Curl::get(HOST, "/")
-        .with_identity()
-        .once("iis-renegotiation")
-        .await;
-    run.expect_status(0);
-    assert_body(&run, &format!("client cert: {CLIENT_SUBJECT}"));
-    assert_renegotiated_with_certificate(&obs);
+    renegotiate_with_identity(Curl::get(HOST, "/").with_identity(), "iis-renegotiation").await;
 }
 
 #[tokio::test]
 async fn python_renegotiates_and_presents_its_certificate() {
-    let (run, obs) = Python::get(HOST, "/")
-        .with_identity()
-        .once("iis-renegotiation")
-        .await;
-    run.expect_status(0);
-    assert_body(&run, &format!("client cert: {CLIENT_SUBJECT}"));
-    assert_renegotiated_with_certificate(&obs);
+    renegotiate_with_identity(Python::get(HOST, "/").with_identity(), "iis-renegotiation").await;
 }
 
 #[tokio::test]
 async fn java_renegotiates_and_presents_its_certificate() {
-    let (run, obs) = Java::to(HOST)
-        .with_identity()
-        .once("iis-renegotiation")
-        .await;
-    run.expect_status(0);
-    assert_body(&run, &format!("client cert: {CLIENT_SUBJECT}"));
-    assert_renegotiated_with_certificate(&obs);
+    renegotiate_with_identity(Java::to(HOST).with_identity(), "iis-renegotiation").await;
 }
 
 #[tokio::test]
@@ -208,14 +195,10 @@ async fn openssl_refuses_a_server_without_secure_renegotiation() {
 
 #[tokio::test]
 async fn openssl_with_legacy_renegotiation_allowed_renegotiates_insecurely() {
-    let (run, obs) = SClient::named(HOST)
+    let client = SClient::named(HOST)
         .with_identity()
-        .args(&["-legacy_renegotiation", "-legacy_server_connect"])
-        .once("iis-renegotiation-insecure")
-        .await;
-    run.expect_status(0);
-    assert_body(&run, &format!("client cert: {CLIENT_SUBJECT}"));
-    assert_renegotiated_with_certificate(&obs);
+        .args(&["-legacy_renegotiation", "-legacy_server_connect"]);
+    let obs = renegotiate_with_identity(client, "iis-renegotiation-insecure").await;
     let hello = obs.client_hello().expect("hello");
     assert!(
         hello.renegotiation_info || hello.scsv,

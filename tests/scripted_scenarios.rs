@@ -17,28 +17,16 @@ use quirktls::observe::Observation;
 use quirktls::wire::{AlertDescription, CipherSuite};
 
 /// cipher-restricted-rsa with s_client's `-cipher AES128-GCM-SHA256`.
-const RSA_AES128_GCM: Session = Session {
-    version: "TLS 1.2",
-    suite: "TLS_RSA_WITH_AES_128_GCM_SHA256",
-    protocol: "TLSv1.2",
-    openssl_suite: "AES128-GCM-SHA256",
-};
+const RSA_AES128_GCM: Session =
+    TLS12.with_suite("TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256");
 
 /// cipher-restricted-rsa with s_client's `-cipher AES128-SHA256:AES256-GCM-SHA384`.
-const RSA_AES128_CBC_SHA256: Session = Session {
-    version: "TLS 1.2",
-    suite: "TLS_RSA_WITH_AES_128_CBC_SHA256",
-    protocol: "TLSv1.2",
-    openssl_suite: "AES128-SHA256",
-};
+const RSA_AES128_CBC_SHA256: Session =
+    TLS12.with_suite("TLS_RSA_WITH_AES_128_CBC_SHA256", "AES128-SHA256");
 
 /// cipher-restricted-rsa with Java: the first static-RSA suite of its list.
-const RSA_AES256_GCM: Session = Session {
-    version: "TLS 1.2",
-    suite: "TLS_RSA_WITH_AES_256_GCM_SHA384",
-    protocol: "TLSv1.2",
-    openssl_suite: "AES256-GCM-SHA384",
-};
+const RSA_AES256_GCM: Session =
+    TLS12.with_suite("TLS_RSA_WITH_AES_256_GCM_SHA384", "AES256-GCM-SHA384");
 
 /// tls10-only-rsa.
 const TLS10_RSA: Session = Session {
@@ -49,28 +37,18 @@ const TLS10_RSA: Session = Session {
 };
 
 /// tls10-only-ecdhe.
-const TLS10_ECDHE: Session = Session {
-    version: "TLS 1.0",
-    suite: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-    protocol: "TLSv1",
-    openssl_suite: "ECDHE-RSA-AES128-SHA",
-};
+const TLS10_ECDHE: Session =
+    TLS10_RSA.with_suite("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA-AES128-SHA");
 
-/// tls11-only-rsa.
+/// tls11-only-rsa: tls10-only-rsa's suite at TLS 1.1.
 const TLS11_RSA: Session = Session {
     version: "TLS 1.1",
-    suite: "TLS_RSA_WITH_AES_128_CBC_SHA",
     protocol: "TLSv1.1",
-    openssl_suite: "AES128-SHA",
+    ..TLS10_RSA
 };
 
 /// legacy-rc4-md5.
-const TLS10_RC4_MD5: Session = Session {
-    version: "TLS 1.0",
-    suite: "TLS_RSA_WITH_RC4_128_MD5",
-    protocol: "TLSv1",
-    openssl_suite: "RC4-MD5",
-};
+const TLS10_RC4_MD5: Session = TLS10_RSA.with_suite("TLS_RSA_WITH_RC4_128_MD5", "RC4-MD5");
 
 /// s_client exited 0 after the session `session` and the response body of `scenario`.
 #[track_caller]
@@ -128,21 +106,49 @@ fn offered(obs: &Observation, prefix: &str) -> bool {
         .any(|s| s.name().is_some_and(|n| n.starts_with(prefix)))
 }
 
-/// Python (tests/clients/py_client.py) failed its handshake on an alert it received.
-#[track_caller]
-fn expect_python_alert(run: &Run, reason: &str) {
-    run.expect_status(4)
-        .expect_output("phase: handshake\n")
-        .expect_output(&format!("reason: {reason}\n"));
-}
-
-/// Java (tests/clients/TlsClient.java) refused the server's version with
-/// protocol_version: `SSLHandshakeException`, exit 3.
-#[track_caller]
-fn expect_java_refuses_version(run: &Run, server_version: &str) {
+/// Java (tests/clients/TlsClient.java) refuses the version `scenario`'s server selects,
+/// `server_version`, with protocol_version (70): `SSLHandshakeException`, exit 3.
+async fn java_refuses_version(scenario: &str, server_version: &str) {
+    let (run, obs) = Java::to(HOST).once(scenario).await;
     run.expect_status(3).expect_output(&format!(
         "The server selected protocol version {server_version} is not accepted by client preferences [TLS13, TLS12]"
     ));
+    common::assert_server_received(&obs, AlertDescription::PROTOCOL_VERSION);
+}
+
+/// Python's default context (tests/clients/py_client.py) offers `scenario` no suite it
+/// allows: the server sends handshake_failure (40) and Python fails its handshake on that
+/// alert (exit 4). What the server observed.
+async fn python_gets_handshake_failure(scenario: &str) -> Observation {
+    let (run, obs) = Python::get(HOST, "/py").once(scenario).await;
+    run.expect_status(4)
+        .expect_output("phase: handshake\n")
+        .expect_output("reason: SSLV3_ALERT_HANDSHAKE_FAILURE\n");
+    assert_no_common_suite(&obs);
+    obs
+}
+
+/// s_client with `flags` completes `GET /` on `scenario` with `session`, as its output
+/// and the server's observation show. The client's run, for further checks.
+async fn s_client_completes(flags: &[&str], scenario: &str, session: &Session) -> Run {
+    let (run, obs) = SClient::named(HOST).args(flags).once(scenario).await;
+    expect_s_client_ok(&run, session, scenario);
+    common::assert_completed(&obs, session, Some(HOST), "/");
+    run
+}
+
+/// gnutls-cli with priority NORMAL completes `GET /gnutls` on `scenario` with `session`,
+/// in the handshake its `description` line shows. The client's run, for further checks.
+async fn gnutls_cli_completes(scenario: &str, session: &Session, description: &str) -> Run {
+    let server = common::start(scenario).await;
+    let run = GnutlsCli::with_priority("NORMAL")
+        .get("/gnutls")
+        .run(&server)
+        .await;
+    expect_gnutls_ok(&run, session, description, scenario);
+    let obs = common::observation(&server, 1).await;
+    common::assert_completed(&obs, session, Some(HOST), "/gnutls");
+    run
 }
 
 // ---------------------------------------------------------------------------------------
@@ -151,24 +157,16 @@ fn expect_java_refuses_version(run: &Run, server_version: &str) {
 
 #[tokio::test]
 async fn cipher_restricted_rsa_s_client_with_aes128_gcm_sha256_completes() {
-    let (run, obs) = SClient::named(HOST)
-        .args(&["-tls1_2", "-cipher", "AES128-GCM-SHA256"])
-        .once("cipher-restricted-rsa")
-        .await;
-    expect_s_client_ok(&run, &RSA_AES128_GCM, "cipher-restricted-rsa");
-    common::assert_completed(&obs, &RSA_AES128_GCM, Some(HOST), "/");
+    let flags = ["-tls1_2", "-cipher", "AES128-GCM-SHA256"];
+    s_client_completes(&flags, "cipher-restricted-rsa", &RSA_AES128_GCM).await;
 }
 
 /// `cipher_order: client`: of two allowed suites, the server takes the client's first
 /// (seed 000: "the server just picked the first one"), not its own preference.
 #[tokio::test]
 async fn cipher_restricted_rsa_picks_the_clients_first_allowed_suite() {
-    let (run, obs) = SClient::named(HOST)
-        .args(&["-tls1_2", "-cipher", "AES128-SHA256:AES256-GCM-SHA384"])
-        .once("cipher-restricted-rsa")
-        .await;
-    expect_s_client_ok(&run, &RSA_AES128_CBC_SHA256, "cipher-restricted-rsa");
-    common::assert_completed(&obs, &RSA_AES128_CBC_SHA256, Some(HOST), "/");
+    let flags = ["-tls1_2", "-cipher", "AES128-SHA256:AES256-GCM-SHA384"];
+    s_client_completes(&flags, "cipher-restricted-rsa", &RSA_AES128_CBC_SHA256).await;
 }
 
 #[tokio::test]
@@ -186,10 +184,8 @@ async fn cipher_restricted_rsa_s_client_with_only_ecdhe_gets_handshake_failure()
 
 #[tokio::test]
 async fn cipher_restricted_rsa_python_default_context_offers_no_static_rsa_and_fails() {
-    let (run, obs) = Python::get(HOST, "/py").once("cipher-restricted-rsa").await;
-    expect_python_alert(&run, "SSLV3_ALERT_HANDSHAKE_FAILURE");
+    let obs = python_gets_handshake_failure("cipher-restricted-rsa").await;
     assert!(!offered(&obs, "TLS_RSA_"), "{}", obs.log_line());
-    assert_no_common_suite(&obs);
 }
 
 /// Java 17 still enables TLS_RSA_* suites by default; in client order the server takes
@@ -208,12 +204,8 @@ async fn cipher_restricted_rsa_java_completes_with_static_rsa() {
 
 #[tokio::test]
 async fn tls10_only_rsa_s_client_completes_tls10_with_aes128_sha() {
-    let (run, obs) = SClient::named(HOST)
-        .args(&["-tls1", "-cipher", "AES128-SHA@SECLEVEL=0"])
-        .once("tls10-only-rsa")
-        .await;
-    expect_s_client_ok(&run, &TLS10_RSA, "tls10-only-rsa");
-    common::assert_completed(&obs, &TLS10_RSA, Some(HOST), "/");
+    let flags = ["-tls1", "-cipher", "AES128-SHA@SECLEVEL=0"];
+    s_client_completes(&flags, "tls10-only-rsa", &TLS10_RSA).await;
 }
 
 #[tokio::test]
@@ -237,9 +229,7 @@ async fn tls10_only_rsa_curl_completes_tls10_with_aes128_sha() {
 /// protocol_version (70).
 #[tokio::test]
 async fn tls10_only_rsa_java_fails_with_protocol_version() {
-    let (run, obs) = Java::to(HOST).once("tls10-only-rsa").await;
-    expect_java_refuses_version(&run, "TLS10");
-    common::assert_server_received(&obs, AlertDescription::PROTOCOL_VERSION);
+    java_refuses_version("tls10-only-rsa", "TLS10").await;
 }
 
 /// Python's default context never gets to refuse the version: it offers no suite the
@@ -247,9 +237,7 @@ async fn tls10_only_rsa_java_fails_with_protocol_version() {
 /// (40) first.
 #[tokio::test]
 async fn tls10_only_rsa_python_default_context_gets_handshake_failure() {
-    let (run, obs) = Python::get(HOST, "/py").once("tls10-only-rsa").await;
-    expect_python_alert(&run, "SSLV3_ALERT_HANDSHAKE_FAILURE");
-    assert_no_common_suite(&obs);
+    python_gets_handshake_failure("tls10-only-rsa").await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -276,12 +264,8 @@ async fn tls10_only_ecdhe_s_client_at_its_default_security_level_aborts() {
 
 #[tokio::test]
 async fn tls10_only_ecdhe_s_client_at_seclevel_0_completes() {
-    let (run, obs) = SClient::named(HOST)
-        .args(&["-tls1", "-cipher", "ECDHE-RSA-AES128-SHA@SECLEVEL=0"])
-        .once("tls10-only-ecdhe")
-        .await;
-    expect_s_client_ok(&run, &TLS10_ECDHE, "tls10-only-ecdhe");
-    common::assert_completed(&obs, &TLS10_ECDHE, Some(HOST), "/");
+    let flags = ["-tls1", "-cipher", "ECDHE-RSA-AES128-SHA@SECLEVEL=0"];
+    s_client_completes(&flags, "tls10-only-ecdhe", &TLS10_ECDHE).await;
 }
 
 /// curl 7.88 still allows TLS 1.0 by default, so it goes as far as s_client and aborts on
@@ -297,32 +281,17 @@ async fn tls10_only_ecdhe_curl_defaults_abort_on_the_signature() {
 /// GnuTLS 3.7 signs off MD5+SHA-1 in TLS 1.0 and still enables TLS 1.0 in NORMAL.
 #[tokio::test]
 async fn tls10_only_ecdhe_gnutls_cli_completes() {
-    let server = common::start("tls10-only-ecdhe").await;
-    let run = GnutlsCli::with_priority("NORMAL")
-        .get("/gnutls")
-        .run(&server)
-        .await;
-    expect_gnutls_ok(
-        &run,
-        &TLS10_ECDHE,
-        "(TLS1.0-X.509)-(ECDHE-X25519)-(AES-128-CBC)-(SHA1)",
-        "tls10-only-ecdhe",
-    );
-    let obs = common::observation(&server, 1).await;
-    common::assert_completed(&obs, &TLS10_ECDHE, Some(HOST), "/gnutls");
+    let description = "(TLS1.0-X.509)-(ECDHE-X25519)-(AES-128-CBC)-(SHA1)";
+    gnutls_cli_completes("tls10-only-ecdhe", &TLS10_ECDHE, description).await;
 }
 
 /// Java 17 refuses TLS 1.0 (protocol_version, 70); Python's default context offers no
 /// SHA-1 suite and gets handshake_failure (40).
 #[tokio::test]
 async fn tls10_only_ecdhe_java_and_python_defaults_refuse() {
-    let (run, obs) = Java::to(HOST).once("tls10-only-ecdhe").await;
-    expect_java_refuses_version(&run, "TLS10");
-    common::assert_server_received(&obs, AlertDescription::PROTOCOL_VERSION);
+    java_refuses_version("tls10-only-ecdhe", "TLS10").await;
 
-    let (run, obs) = Python::get(HOST, "/py").once("tls10-only-ecdhe").await;
-    expect_python_alert(&run, "SSLV3_ALERT_HANDSHAKE_FAILURE");
-    assert_no_common_suite(&obs);
+    python_gets_handshake_failure("tls10-only-ecdhe").await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -339,12 +308,7 @@ async fn tls11_only_rsa_s_client_completes_tls11() {
         &[],
     ] {
         eprintln!("s_client {flags:?}");
-        let (run, obs) = SClient::named(HOST)
-            .args(flags)
-            .once("tls11-only-rsa")
-            .await;
-        expect_s_client_ok(&run, &TLS11_RSA, "tls11-only-rsa");
-        common::assert_completed(&obs, &TLS11_RSA, Some(HOST), "/");
+        s_client_completes(flags, "tls11-only-rsa", &TLS11_RSA).await;
     }
 }
 
@@ -358,19 +322,8 @@ async fn tls11_only_rsa_curl_defaults_complete_tls11() {
 
 #[tokio::test]
 async fn tls11_only_rsa_gnutls_cli_completes_tls11() {
-    let server = common::start("tls11-only-rsa").await;
-    let run = GnutlsCli::with_priority("NORMAL")
-        .get("/gnutls")
-        .run(&server)
-        .await;
-    expect_gnutls_ok(
-        &run,
-        &TLS11_RSA,
-        "(TLS1.1-X.509)-(RSA)-(AES-128-CBC)-(SHA1)",
-        "tls11-only-rsa",
-    );
-    let obs = common::observation(&server, 1).await;
-    common::assert_completed(&obs, &TLS11_RSA, Some(HOST), "/gnutls");
+    let description = "(TLS1.1-X.509)-(RSA)-(AES-128-CBC)-(SHA1)";
+    gnutls_cli_completes("tls11-only-rsa", &TLS11_RSA, description).await;
 }
 
 /// A TLS 1.2-only client reads the TLS 1.1 ServerHello and refuses it with
@@ -384,17 +337,13 @@ async fn tls11_only_rsa_tls12_only_clients_send_protocol_version() {
     run.expect_status(1).expect_output("unsupported protocol");
     common::assert_server_received(&obs, AlertDescription::PROTOCOL_VERSION);
 
-    let (run, obs) = Java::to(HOST).once("tls11-only-rsa").await;
-    expect_java_refuses_version(&run, "TLS11");
-    common::assert_server_received(&obs, AlertDescription::PROTOCOL_VERSION);
+    java_refuses_version("tls11-only-rsa", "TLS11").await;
 }
 
 #[tokio::test]
 async fn tls11_only_rsa_python_default_context_gets_handshake_failure() {
-    let (run, obs) = Python::get(HOST, "/py").once("tls11-only-rsa").await;
-    expect_python_alert(&run, "SSLV3_ALERT_HANDSHAKE_FAILURE");
+    let obs = python_gets_handshake_failure("tls11-only-rsa").await;
     assert!(!offered(&obs, "TLS_RSA_"), "{}", obs.log_line());
-    assert_no_common_suite(&obs);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -441,9 +390,7 @@ async fn legacy_rc4_md5_curl_python_java_get_handshake_failure() {
         .expect_output("alert handshake failure");
     assert_no_common_suite(&obs);
 
-    let (run, obs) = Python::get(HOST, "/py").once("legacy-rc4-md5").await;
-    expect_python_alert(&run, "SSLV3_ALERT_HANDSHAKE_FAILURE");
-    assert_no_common_suite(&obs);
+    python_gets_handshake_failure("legacy-rc4-md5").await;
 
     let (run, obs) = Java::to(HOST).once("legacy-rc4-md5").await;
     run.expect_status(3)
@@ -510,13 +457,10 @@ async fn rsa1024_server_key_s_client_at_seclevel_1_or_0_completes() {
         ("AES128-GCM-SHA256@SECLEVEL=1", RSA_AES128_GCM),
     ] {
         eprintln!("s_client -cipher {cipher}");
-        let (run, obs) = SClient::named(HOST)
-            .args(&["-tls1_2", "-cipher", cipher])
-            .once("rsa1024-server-key")
-            .await;
-        expect_s_client_ok(&run, &session, "rsa1024-server-key")
+        let flags = ["-tls1_2", "-cipher", cipher];
+        s_client_completes(&flags, "rsa1024-server-key", &session)
+            .await
             .expect_output("Server public key is 1024 bit");
-        common::assert_completed(&obs, &session, Some(HOST), "/");
     }
 }
 
@@ -543,18 +487,8 @@ async fn rsa1024_server_key_java_and_gnutls_cli_complete() {
     expect_java_ok(&run, &TLS12, "rsa1024-server-key");
     common::assert_completed(&obs, &TLS12, Some(HOST), "/java");
 
-    let server = common::start("rsa1024-server-key").await;
-    let run = GnutlsCli::with_priority("NORMAL")
-        .get("/gnutls")
-        .run(&server)
-        .await;
-    expect_gnutls_ok(
-        &run,
-        &TLS12,
-        "(TLS1.2-X.509)-(ECDHE-X25519)-(RSA-SHA256)-(AES-256-GCM)",
-        "rsa1024-server-key",
-    )
-    .expect_output("RSA key 1024 bits");
-    let obs = common::observation(&server, 1).await;
-    common::assert_completed(&obs, &TLS12, Some(HOST), "/gnutls");
+    let description = "(TLS1.2-X.509)-(ECDHE-X25519)-(RSA-SHA256)-(AES-256-GCM)";
+    gnutls_cli_completes("rsa1024-server-key", &TLS12, description)
+        .await
+        .expect_output("RSA key 1024 bits");
 }

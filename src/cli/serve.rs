@@ -118,12 +118,12 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
 fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let ca = pki.ca_bundle();
+    let width = servers
+        .iter()
+        .map(|s| s.scenario().name.len())
+        .max()
+        .unwrap_or(8);
     if !json {
-        let width = servers
-            .iter()
-            .map(|s| s.scenario().name.len())
-            .max()
-            .unwrap_or(8);
         writeln!(
             out,
             "{:width$}  {:21}  {:22}  CA file",
@@ -133,35 +133,7 @@ fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result
     for server in servers {
         let s = server.scenario();
         let addr = server.addr();
-        if json {
-            let mut line = serde_json::json!({
-                "event": "ready",
-                "scenario": s.name,
-                "engine": s.engine,
-                "addr": addr.to_string(),
-                "host": addr.ip().to_string(),
-                "port": addr.port(),
-                "server_name": s.server_name(),
-                "url": format!("https://{}:{}/", s.server_name(), addr.port()),
-                "ca_file": ca,
-                "truststore": pki.truststore(),
-                "truststore_password": P12_PASSWORD,
-                "client_auth": s.tls.client_auth.mode,
-            });
-            if s.tls.client_auth.mode != ClientAuthMode::None {
-                let id = pki.entity(&s.tls.client_auth.client_identity)?;
-                line["client_cert"] = serde_json::json!(id.chain_pem);
-                line["client_key"] = serde_json::json!(id.key_pem);
-                line["client_p12"] = serde_json::json!(id.p12);
-                line["client_p12_password"] = serde_json::json!(P12_PASSWORD);
-            }
-            writeln!(out, "{line}")?;
-        } else {
-            let width = servers
-                .iter()
-                .map(|s| s.scenario().name.len())
-                .max()
-                .unwrap_or(8);
+        if !json {
             writeln!(
                 out,
                 "{:width$}  {:21}  {:22}  {}",
@@ -170,7 +142,34 @@ fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result
                 s.server_name(),
                 ca.display()
             )?;
+            continue;
         }
+        let mut line = serde_json::json!({
+            "event": "ready",
+            "scenario": s.name,
+            "engine": s.engine,
+            "addr": addr.to_string(),
+            "host": addr.ip().to_string(),
+            "port": addr.port(),
+            "server_name": s.server_name(),
+            "url": format!("https://{}:{}/", s.server_name(), addr.port()),
+            "ca_file": ca,
+            "truststore": pki.truststore(),
+            "truststore_password": P12_PASSWORD,
+            "client_auth": s.tls.client_auth.mode,
+        });
+        // A renegotiation may ask for the certificate the first handshake did not.
+        let asks = std::iter::once(&s.tls.client_auth)
+            .chain(s.renegotiate.as_ref().map(|r| &r.client_auth))
+            .find(|auth| auth.mode != ClientAuthMode::None);
+        if let Some(auth) = asks {
+            let id = pki.entity(&auth.client_identity)?;
+            line["client_cert"] = serde_json::json!(id.chain_pem);
+            line["client_key"] = serde_json::json!(id.key_pem);
+            line["client_p12"] = serde_json::json!(id.p12);
+            line["client_p12_password"] = serde_json::json!(P12_PASSWORD);
+        }
+        writeln!(out, "{line}")?;
     }
     out.flush()?;
     Ok(())

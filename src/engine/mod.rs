@@ -51,6 +51,21 @@ pub type BoxFuture<'a> =
 
 impl Session for tokio_rustls::server::TlsStream<ReplayTap<TcpStream>> {}
 
+/// The CAs a scenario trusts for client certificates, as a rustls root store (both
+/// engines verify client chains with webpki).
+pub(crate) fn client_roots(
+    trust: &[String],
+    pki: &Pki,
+) -> Result<::rustls::RootCertStore, EngineError> {
+    let mut roots = ::rustls::RootCertStore::empty();
+    for ca in trust {
+        roots
+            .add(pki.entity(ca)?.cert.clone())
+            .map_err(|e| EngineError::Config(format!("client trust `{ca}`: {e}")))?;
+    }
+    Ok(roots)
+}
+
 /// Cipher suites the scripted engine negotiates: IANA name and the oldest version.
 pub(crate) fn scripted_suites() -> impl Iterator<Item = (&'static str, TlsVersion)> {
     scripted::suites()

@@ -102,12 +102,7 @@ impl RustlsEngine {
         let client_auth = match tls.client_auth.mode {
             ClientAuthMode::None => None,
             mode => {
-                let mut roots = RootCertStore::empty();
-                for ca in &tls.client_auth.trust {
-                    roots
-                        .add(pki.entity(ca)?.cert.clone())
-                        .map_err(|e| EngineError::Config(format!("client trust `{ca}`: {e}")))?;
-                }
+                let roots = super::client_roots(&tls.client_auth.trust, pki)?;
                 let hints = tls
                     .client_auth
                     .ca_names

@@ -64,6 +64,16 @@ impl Session {
         )
     }
 
+    /// The same version with another suite: `suite` by its IANA (and JSSE) name,
+    /// `openssl_suite` by OpenSSL's.
+    pub const fn with_suite(self, suite: &'static str, openssl_suite: &'static str) -> Self {
+        Self {
+            suite,
+            openssl_suite,
+            ..self
+        }
+    }
+
     /// The whole response body: [`Session::greeting`] and a newline.
     pub fn body(&self, scenario: &str) -> String {
         format!("{}\n", self.greeting(scenario))
@@ -228,27 +238,9 @@ impl Run {
 
 /// Run a client program with `stdin` fed and a 30 s timeout (killed after).
 pub async fn run(program: &str, args: &[String], stdin: &[u8]) -> Run {
-    use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {program} (make deps installs it): {e}"));
-    let mut input = child.stdin.take().expect("stdin");
-    let _ = input.write_all(stdin).await;
+    let (child, input) = spawn_fed(program, args, stdin).await;
     drop(input);
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("{program} {args:?} did not finish within 30 s"))
-        .expect("client output");
-    Run {
-        status: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    finish(program, args, child.wait_with_output()).await
 }
 
 /// Like [`run`], but stdin stays open until the program exits or `hold` has passed: for
@@ -260,6 +252,27 @@ pub async fn run_holding_stdin(
     stdin: &[u8],
     hold: Duration,
 ) -> Run {
+    let (child, input) = spawn_fed(program, args, stdin).await;
+    let wait = child.wait_with_output();
+    tokio::pin!(wait);
+    let output = async {
+        tokio::select! {
+            out = &mut wait => return out,
+            _ = tokio::time::sleep(hold) => {}
+        }
+        drop(input);
+        wait.await
+    };
+    finish(program, args, output).await
+}
+
+/// Start a client program (killed on drop) with its standard streams piped and write
+/// `stdin` to it; the child and its still open standard input.
+async fn spawn_fed(
+    program: &str,
+    args: &[String],
+    stdin: &[u8],
+) -> (tokio::process::Child, tokio::process::ChildStdin) {
     use tokio::io::AsyncWriteExt;
     let mut child = tokio::process::Command::new(program)
         .args(args)
@@ -271,19 +284,20 @@ pub async fn run_holding_stdin(
         .unwrap_or_else(|e| panic!("cannot run {program} (make deps installs it): {e}"));
     let mut input = child.stdin.take().expect("stdin");
     let _ = input.write_all(stdin).await;
-    let wait = child.wait_with_output();
-    tokio::pin!(wait);
-    let out = tokio::time::timeout(Duration::from_secs(30), async {
-        tokio::select! {
-            out = &mut wait => return out,
-            _ = tokio::time::sleep(hold) => {}
-        }
-        drop(input);
-        wait.await
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{program} {args:?} did not finish within 30 s"))
-    .expect("client output");
+    (child, input)
+}
+
+/// What the client program did, once `output` (its exit and output) is ready; panics
+/// after 30 s.
+async fn finish(
+    program: &str,
+    args: &[String],
+    output: impl std::future::Future<Output = std::io::Result<std::process::Output>>,
+) -> Run {
+    let out = tokio::time::timeout(Duration::from_secs(30), output)
+        .await
+        .unwrap_or_else(|_| panic!("{program} {args:?} did not finish within 30 s"))
+        .expect("client output");
     Run {
         status: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

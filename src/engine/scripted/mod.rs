@@ -16,7 +16,6 @@ use std::time::Duration;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
-use rustls::RootCertStore;
 use tokio::net::TcpStream;
 
 use self::crypto::keys::ServerKey;
@@ -278,12 +277,7 @@ fn client_auth_plan(
     if auth.mode == ClientAuthMode::None {
         return Ok(None);
     }
-    let mut roots = RootCertStore::empty();
-    for ca in &auth.trust {
-        roots
-            .add(pki.entity(ca)?.cert.clone())
-            .map_err(|e| EngineError::Config(format!("client trust `{ca}`: {e}")))?;
-    }
+    let roots = super::client_roots(&auth.trust, pki)?;
     let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
         .build()
         .map_err(|e| EngineError::Config(format!("client verifier: {e}")))?;

@@ -272,6 +272,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
         }
     }
 
+    /// Queue an alert record of any level and description.
+    fn seal_alert(&mut self, level: u8, description: u8) {
+        let alert = Alert {
+            level: AlertLevel(level),
+            description: AlertDescription(description),
+        };
+        let bytes = alert.to_bytes();
+        seal_into(
+            &mut self.rec.write,
+            self.rec.version,
+            ContentType::ALERT,
+            &bytes,
+            &mut self.outbuf,
+        );
+    }
+
     /// Seal the first application record with its faults: what goes on the wire around
     /// and instead of it.
     fn seal_first_record(&mut self, data: &[u8]) {
@@ -288,17 +304,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
         for action in &faults {
             match *action {
                 FaultAction::AlertBefore { level, description } => {
-                    let alert = Alert {
-                        level: AlertLevel(level),
-                        description: AlertDescription(description),
-                    };
-                    seal_into(
-                        &mut self.rec.write,
-                        self.rec.version,
-                        ContentType::ALERT,
-                        &alert.to_bytes(),
-                        &mut self.outbuf,
-                    );
+                    self.seal_alert(level, description);
                 }
                 FaultAction::BadRecordMac => {
                     if let Some(last) = record.last_mut() {
@@ -333,17 +339,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
         }
         for action in &faults {
             if let FaultAction::AlertAfter { level, description } = *action {
-                let alert = Alert {
-                    level: AlertLevel(level),
-                    description: AlertDescription(description),
-                };
-                seal_into(
-                    &mut self.rec.write,
-                    self.rec.version,
-                    ContentType::ALERT,
-                    &alert.to_bytes(),
-                    &mut self.outbuf,
-                );
+                self.seal_alert(level, description);
             }
         }
     }
