@@ -101,7 +101,9 @@ impl Engine {
     ) -> Option<Box<dyn Session>> {
         match self {
             Self::Rustls(engine) => rustls_handshake(engine, io, obs, timeout).await,
-            Self::Scripted(engine) => engine.handshake(io, obs, timeout).await,
+            // Boxed: the scripted handshake's future is large, and every connection's
+            // task would otherwise carry its size, rustls connections included.
+            Self::Scripted(engine) => Box::pin(engine.handshake(io, obs, timeout)).await,
         }
     }
 }
