@@ -7,6 +7,7 @@ pub mod observe;
 pub mod pki;
 pub mod scenario;
 pub mod server;
+pub mod verdict;
 pub mod wire;
 
 pub use engine::{EngineError, Session};

@@ -32,6 +32,8 @@ pub struct Scenario {
     pub intolerance: Vec<Intolerance>,
     /// Message-level faults of the scripted engine, in order.
     pub faults: Vec<super::Fault>,
+    /// What a correct client does, as the server observes it.
+    pub expect: Expect,
     /// Pinned port; `None` means ephemeral.
     pub port: Option<u16>,
     /// The file it was loaded from, if any.
@@ -211,6 +213,83 @@ pub enum ClientAuthMode {
     /// CertificateRequest; no certificate is a fatal error.
     Required,
 }
+
+/// What a correct client does against the scenario; `None` fields are not checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Expect {
+    /// How the handshake ends.
+    pub handshake: Option<Handshake>,
+    /// The fatal alert the client sends (name), or `none`.
+    pub client_alert: Option<String>,
+    /// The negotiated version.
+    pub version: Option<TlsVersion>,
+    /// The negotiated cipher suite (IANA name).
+    pub cipher_suite: Option<String>,
+    /// `presented`, `absent`, or the leaf subject (RFC 4514) it must match.
+    pub client_certificate: Option<String>,
+    /// The SNI name sent, or `absent`.
+    pub sni: Option<String>,
+    /// Whether a server-initiated renegotiation completes.
+    pub renegotiation: Option<Renegotiation>,
+    /// Whether an HTTP request arrives.
+    pub http_request: Option<Presence>,
+}
+
+/// How a handshake ends, as the server sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Handshake {
+    /// Both sides finished it.
+    Completes,
+    /// The client ended it with a fatal alert (also after our Finished).
+    ClientAborts,
+    /// The server ended it (alert or close).
+    ServerAborts,
+}
+
+/// What became of a renegotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Renegotiation {
+    /// It completed.
+    Completes,
+    /// The client declined, stayed silent, or failed it.
+    Refused,
+    /// None was attempted.
+    None,
+}
+
+/// Whether something arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// It arrived.
+    Received,
+    /// It did not.
+    Absent,
+}
+
+impl From<bool> for Presence {
+    fn from(arrived: bool) -> Self {
+        if arrived {
+            Self::Received
+        } else {
+            Self::Absent
+        }
+    }
+}
+
+macro_rules! display_as_serde {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
+                f.write_str(v.as_str().unwrap_or("?"))
+            }
+        }
+    )*};
+}
+display_as_serde!(Handshake, Renegotiation, Presence);
 
 /// A ClientHello the server chokes on (seed 001), and how it chokes.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -66,6 +66,34 @@ pub(super) struct RawScenario {
     /// in compact form, e.g. `truncate 30`, `corrupt 5 0xff`, `alert_before fatal 201`.
     #[serde(default)]
     pub faults: Vec<RawFault>,
+    /// What a correct client does, as the server observes it; keys left out are not checked.
+    #[serde(default)]
+    pub expect: RawExpect,
+}
+
+/// Expectations (see `quirktls::verdict`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Expect")]
+pub(super) struct RawExpect {
+    /// completes | client_aborts | server_aborts
+    pub handshake: Option<super::Handshake>,
+    /// The fatal alert the client sends, by name (e.g. bad_certificate), or `none`.
+    #[schemars(with = "Option<String>")]
+    pub client_alert: Option<Spanned<String>>,
+    /// The negotiated version.
+    pub version: Option<TlsVersion>,
+    /// The negotiated cipher suite, IANA name.
+    #[schemars(with = "Option<String>")]
+    pub cipher_suite: Option<Spanned<String>>,
+    /// `presented`, `absent`, or the leaf subject, e.g. `CN=quirktls test client,OU=clients,O=quirktls`.
+    pub client_certificate: Option<String>,
+    /// The SNI name the client sends, or `absent`.
+    pub sni: Option<String>,
+    /// completes | refused | none
+    pub renegotiation: Option<super::Renegotiation>,
+    /// received | absent
+    pub http_request: Option<super::Presence>,
 }
 
 /// One message-level fault.

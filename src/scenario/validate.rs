@@ -8,12 +8,12 @@ use serde_saphyr::{Location, Spanned};
 
 use super::caps::iana_suite_name;
 use super::raw::{
-    RawApp, RawClientAuth, RawFault, RawHelloMatch, RawIntolerance, RawReaction, RawRenegotiate,
-    RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE, DEFAULT_CLIENT_IDENTITY,
-    DEFAULT_STATUS, DEFAULT_TRUST, FALLBACK_SERVER_NAME,
+    RawApp, RawClientAuth, RawExpect, RawFault, RawHelloMatch, RawIntolerance, RawReaction,
+    RawRenegotiate, RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE,
+    DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST, FALLBACK_SERVER_NAME,
 };
 use super::{
-    AppConfig, ClientAuth, ClientAuthMode, EngineKind, Fault, FaultAction, FaultParseError,
+    AppConfig, ClientAuth, ClientAuthMode, EngineKind, Expect, Fault, FaultAction, FaultParseError,
     HelloMatch, Intolerance, Reaction, Renegotiate, Scenario, ScenarioError, SniConfig, TlsConfig,
     TlsVersion,
 };
@@ -99,6 +99,7 @@ impl<'a> Validator<'a> {
                 .into_iter()
                 .map(|f| self.fault(raw.engine, f))
                 .collect::<Result<_, _>>()?,
+            expect: self.expect(raw.expect)?,
             port,
             source: None,
         })
@@ -448,6 +449,40 @@ impl<'a> Validator<'a> {
             ));
         }
         Ok(Fault { at: raw.at, action })
+    }
+
+    fn expect(&self, raw: RawExpect) -> Result<Expect, ScenarioError> {
+        let client_alert = match raw.client_alert {
+            Some(name) if name.value == "none" => Some(name.value),
+            Some(name) => Some(self.alert(name)?.name().unwrap_or("unknown").to_string()),
+            None => None,
+        };
+        let cipher_suite = match raw.cipher_suite {
+            Some(name) => {
+                let iana = iana_suite_name(&name.value);
+                match crate::wire::CipherSuite::from_name(&iana) {
+                    Some(_) => Some(iana),
+                    None => {
+                        return Err(self.error(
+                            name.referenced,
+                            format!("unknown cipher suite `{}`", name.value),
+                            "use an IANA name such as TLS_AES_128_GCM_SHA256",
+                        ))
+                    }
+                }
+            }
+            None => None,
+        };
+        Ok(Expect {
+            handshake: raw.handshake,
+            client_alert,
+            version: raw.version,
+            cipher_suite,
+            client_certificate: raw.client_certificate,
+            sni: raw.sni,
+            renegotiation: raw.renegotiation,
+            http_request: raw.http_request,
+        })
     }
 
     fn extension(&self, name: Spanned<String>) -> Result<ExtensionType, ScenarioError> {
