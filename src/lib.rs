@@ -7,7 +7,9 @@ pub mod observe;
 pub mod pki;
 pub mod scenario;
 pub mod server;
+mod testkit;
 pub mod verdict;
 pub mod wire;
 
 pub use engine::{EngineError, Session};
+pub use testkit::{ScenarioSource, TestServer, TestServerError};
