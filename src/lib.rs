@@ -5,6 +5,7 @@ mod app;
 mod engine;
 pub mod observe;
 pub mod pki;
+pub mod runner;
 pub mod scenario;
 pub mod server;
 mod testkit;

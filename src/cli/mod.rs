@@ -1,6 +1,7 @@
 //! Command-line definitions and subcommands.
 
 mod pki;
+mod run;
 mod scenarios;
 mod serve;
 
@@ -27,6 +28,8 @@ pub struct Cli {
 enum Command {
     /// Serve scenarios, each on its own port, until Ctrl-C.
     Serve(serve::ServeArgs),
+    /// Point a client at scenarios and report a verdict per scenario (exit 1 if any fails).
+    Run(run::RunArgs),
     /// Check scenario files; exit 2 with FILE:LINE:COL on the first problem in each.
     Validate {
         /// Scenario files or directories.
@@ -47,6 +50,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args, &cli.pki, &cli.certs_dir),
+        Command::Run(args) => run::run(args, &cli.pki, &cli.certs_dir),
         Command::Validate { paths } => scenarios::validate(&paths, &cli.pki),
         Command::List => scenarios::list(&cli.pki),
         Command::Schema => scenarios::schema(),
