@@ -120,3 +120,39 @@ fn usage_errors_exit_2() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("--client"), "{out}");
 }
+
+#[test]
+fn junit_report_has_one_case_per_scenario_and_the_right_failure_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("report.xml");
+    let (code, out) = run(&[
+        "--client",
+        "openssl",
+        "-j",
+        "2",
+        "--junit",
+        xml.to_str().unwrap(),
+        SCENARIOS,
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    // Parse with an independent XML parser (Python's ElementTree).
+    let script = "import sys,xml.etree.ElementTree as E\n\
+                  r=E.parse(sys.argv[1]).getroot()\n\
+                  cases=r.findall('.//testcase')\n\
+                  failed=sorted(c.get('classname') for c in cases if c.find('failure') is not None)\n\
+                  print(len(cases), r.get('tests'), r.get('failures'), ','.join(failed))";
+    let parsed = Command::new("python3")
+        .args(["-c", script, xml.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let n = builtin_count();
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        format!("{n} {n} 2 no-san-cn-only,x509v1-leaf")
+    );
+}

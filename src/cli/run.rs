@@ -27,6 +27,9 @@ pub struct RunArgs {
     /// One JSON line per outcome instead of the table.
     #[arg(long)]
     json: bool,
+    /// Also write a JUnit XML report (one test case per scenario × client) to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     /// The client command after `--`, with {host} {port} {addr} {url} {sni} {ca_file}
     /// {ca_p12} {client_cert} {client_key} {client_p12} {scenario} {p12_password}.
     #[arg(last = true)]
@@ -67,6 +70,11 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
         args.jobs,
         Duration::from_secs(args.timeout),
     ))?;
+    if let Some(path) = &args.junit {
+        let xml = runner::junit(&outcomes)?;
+        std::fs::write(path, xml)
+            .with_context(|| format!("cannot write --junit {}", path.display()))?;
+    }
     let mut out = std::io::stdout().lock();
     let width = outcomes.iter().map(|o| o.scenario.len()).max().unwrap_or(8);
     for o in &outcomes {

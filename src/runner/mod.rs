@@ -14,6 +14,9 @@ use crate::scenario::{ClientAuthMode, Scenario};
 use crate::server::{ScenarioServer, ServerError, ServerOptions};
 use crate::verdict::{Mismatch, Verdict};
 
+mod junit;
+pub use junit::junit;
+
 /// A built-in client command line, with `{placeholders}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
