@@ -40,87 +40,52 @@ print(s.recv(65536).decode(errors='replace'))\n";
 impl Profile {
     /// The command template; `mtls` adds the client identity.
     pub fn template(self, mtls: bool) -> Vec<String> {
-        let words: Vec<&str> = match (self, mtls) {
-            (Self::Curl, false) => vec![
-                "curl",
-                "-sS",
-                "--max-time",
-                "10",
-                "--cacert",
-                "{ca_file}",
-                "--resolve",
-                "{sni}:{port}:{host}",
-                "{url}",
-            ],
-            (Self::Curl, true) => vec![
-                "curl",
-                "-sS",
-                "--max-time",
-                "10",
-                "--cacert",
-                "{ca_file}",
-                "--resolve",
-                "{sni}:{port}:{host}",
-                "--cert",
-                "{client_cert}",
-                "--key",
-                "{client_key}",
-                "{url}",
-            ],
-            (Self::Openssl, false) => vec![
-                "openssl",
-                "s_client",
-                "-connect",
-                "{addr}",
-                "-servername",
-                "{sni}",
-                "-verify_hostname",
-                "{sni}",
-                "-CAfile",
-                "{ca_file}",
-                "-verify_return_error",
-                "-ign_eof",
-            ],
-            (Self::Openssl, true) => vec![
-                "openssl",
-                "s_client",
-                "-connect",
-                "{addr}",
-                "-servername",
-                "{sni}",
-                "-verify_hostname",
-                "{sni}",
-                "-CAfile",
-                "{ca_file}",
-                "-verify_return_error",
-                "-ign_eof",
-                "-cert",
-                "{client_cert}",
-                "-key",
-                "{client_key}",
-            ],
-            (Self::Python, false) => vec![
-                "python3",
-                "-c",
-                PYTHON,
-                "{host}",
-                "{port}",
-                "{ca_file}",
-                "{sni}",
-            ],
-            (Self::Python, true) => vec![
-                "python3",
-                "-c",
-                PYTHON,
-                "{host}",
-                "{port}",
-                "{ca_file}",
-                "{sni}",
-                "{client_cert}",
-                "{client_key}",
-            ],
+        let (base, identity): (&[&str], &[&str]) = match self {
+            Self::Curl => (
+                &["curl", "-sS", "--max-time", "10", "--cacert", "{ca_file}"],
+                &["--cert", "{client_cert}", "--key", "{client_key}"],
+            ),
+            Self::Openssl => (
+                &[
+                    "openssl",
+                    "s_client",
+                    "-connect",
+                    "{addr}",
+                    "-servername",
+                    "{sni}",
+                    "-verify_hostname",
+                    "{sni}",
+                    "-CAfile",
+                    "{ca_file}",
+                    "-verify_return_error",
+                    "-ign_eof",
+                ],
+                &["-cert", "{client_cert}", "-key", "{client_key}"],
+            ),
+            Self::Python => (
+                &[
+                    "python3",
+                    "-c",
+                    PYTHON,
+                    "{host}",
+                    "{port}",
+                    "{ca_file}",
+                    "{sni}",
+                ],
+                &["{client_cert}", "{client_key}"],
+            ),
         };
-        words.into_iter().map(str::to_string).collect()
+        // curl takes its URL last.
+        let tail: &[&str] = match self {
+            Self::Curl => &["--resolve", "{sni}:{port}:{host}", "{url}"],
+            _ => &[],
+        };
+        let identity = if mtls { identity } else { &[] };
+        [base, identity, tail]
+            .concat()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 }
 
