@@ -126,15 +126,18 @@ mod tests {
         );
     }
 
+    /// The versions `engine` plays `iana` at, if it plays it at all.
+    fn versions_of(engine: EngineKind, iana: &str) -> Option<Vec<TlsVersion>> {
+        engine
+            .cipher_suites()
+            .into_iter()
+            .find(|(name, _)| name == iana)
+            .map(|(_, versions)| versions)
+    }
+
     #[test]
     fn rustls_suites_carry_iana_names_and_versions() {
-        let suites = EngineKind::Rustls.suites();
-        let find = |iana: &str| {
-            suites
-                .iter()
-                .find(|s| s.iana == iana)
-                .map(|s| s.versions.clone())
-        };
+        let find = |iana: &str| versions_of(EngineKind::Rustls, iana);
         assert_eq!(
             find("TLS_AES_128_GCM_SHA256"),
             Some(vec![TlsVersion::Tls13])
@@ -148,13 +151,7 @@ mod tests {
 
     #[test]
     fn scripted_suites_span_the_versions_they_are_defined_for() {
-        let suites = EngineKind::Scripted.suites();
-        let find = |iana: &str| {
-            suites
-                .iter()
-                .find(|s| s.iana == iana)
-                .map(|s| s.versions.clone())
-        };
+        let find = |iana: &str| versions_of(EngineKind::Scripted, iana);
         use TlsVersion::*;
         assert_eq!(
             find("TLS_RSA_WITH_AES_128_CBC_SHA"),
