@@ -18,8 +18,8 @@ pki:
 
 ## Every test: unit, integration (real clients on 127.0.0.1), property tests, doc tests.
 test: deps
-	$(CARGO) test --lib --bins --tests
-	$(CARGO) test --doc
+	$(CARGO) test --features proptest --lib --bins --tests
+	$(CARGO) test --features proptest --doc
 
 ## Benchmarks: handshakes/s vs bare tokio-rustls and vs openssl s_server (scripted engine),
 ## and time to every scenario ready.
