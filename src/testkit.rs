@@ -75,7 +75,7 @@ pub struct TestServer {
     pki: &'static Pki,
     armed: bool,
     // Kept for the blocking variant; dropped after the server.
-    _runtime: Option<tokio::runtime::Runtime>,
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl std::fmt::Debug for TestServer {
@@ -96,7 +96,7 @@ impl TestServer {
             server,
             pki,
             armed: true,
-            _runtime: None,
+            runtime: None,
         })
     }
 
@@ -116,7 +116,7 @@ impl TestServer {
             server,
             pki,
             armed: true,
-            _runtime: Some(runtime),
+            runtime: Some(runtime),
         })
     }
 
@@ -167,6 +167,18 @@ impl TestServer {
             .wait_for(n, std::time::Duration::from_secs(10))
             .await
             .unwrap_or_else(|| self.observations())
+    }
+
+    /// [`wait_for`](Self::wait_for) for tests that are not async (not inside a runtime).
+    pub fn wait_for_blocking(&self, n: usize) -> Vec<Observation> {
+        match &self.runtime {
+            Some(runtime) => runtime.block_on(self.wait_for(n)),
+            None => tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .map(|runtime| runtime.block_on(self.wait_for(n)))
+                .unwrap_or_else(|_| self.observations()),
+        }
     }
 
     /// The verdict of every finished connection against the scenario's `expect:`.
