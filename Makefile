@@ -22,11 +22,12 @@ test: deps
 	$(CARGO) test --features proptest --doc
 
 ## Benchmarks: handshakes/s vs bare tokio-rustls and vs openssl s_server (scripted engine),
-## and time to every scenario ready.
+## time to every scenario ready, and the runner's overhead per scenario.
 bench: deps build
 	$(CARGO) bench --bench handshake
 	$(CARGO) bench --bench startup
 	$(CARGO) bench --bench scripted_handshake
+	$(CARGO) bench --bench runner
 
 lint:
 	$(CARGO) fmt --all -- --check
