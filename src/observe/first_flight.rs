@@ -156,6 +156,8 @@ async fn read_at_most<R: AsyncRead + Unpin>(
     deadline: Instant,
 ) -> Result<(), FirstFlightError> {
     let received = bytes.len();
+    // A Vec with no spare room grows by 64 bytes per read_buf: one syscall per 64 bytes.
+    bytes.reserve(max);
     match timeout_at(deadline, (&mut *reader).take(max as u64).read_buf(bytes)).await {
         Err(_elapsed) => Err(FirstFlightError::Timeout),
         Ok(Err(e)) => Err(e.into()),
@@ -430,5 +432,39 @@ mod tests {
         );
         assert_eq!(info.ja3_hash, "5a1edc7f170af1014fc65c994878e63c");
         assert_eq!(info.ja4, "t13d3111h2_e8f1e7e78f70_1f22a2ca17c4");
+    }
+
+    /// Hands out whatever each read asks for, counting the reads (syscalls on a socket).
+    struct CountingReader {
+        data: Vec<u8>,
+        reads: usize,
+    }
+
+    impl AsyncRead for CountingReader {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            self.reads += 1;
+            let n = buf.remaining().min(self.data.len());
+            buf.put_slice(&self.data[..n]);
+            self.data.drain(..n);
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_whole_hello_takes_one_read() {
+        let bytes = include_bytes!("../../tests/data/openssl-3.0-client-hello.bin");
+        let mut reader = CountingReader {
+            data: bytes.to_vec(),
+            reads: 0,
+        };
+        let flight = read_first_flight(&mut reader, FirstFlightLimits::default())
+            .await
+            .unwrap();
+        assert_eq!(flight.bytes, bytes);
+        assert_eq!(reader.reads, 1);
     }
 }
