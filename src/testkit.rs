@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use crate::observe::Observation;
 use crate::pki::{default_out_dir, default_spec_path, Material, Pki, PkiError, PkiSpec};
-use crate::scenario::{self, ClientAuthMode, Scenario, ScenarioError};
+use crate::scenario::{self, ClientAuthMode, Scenario, ScenarioBuilder, ScenarioError};
 use crate::server::{ScenarioServer, ServerError, ServerOptions};
 use crate::verdict::Verdict;
 
@@ -36,8 +36,16 @@ pub enum ScenarioSource {
     Builtin(String),
     /// A scenario file.
     File(PathBuf),
-    /// A scenario built in code.
+    /// A scenario built in code, validated when the server starts.
+    Builder(Box<ScenarioBuilder>),
+    /// A scenario already loaded (or built and adjusted) in code.
     Scenario(Box<Scenario>),
+}
+
+impl From<ScenarioBuilder> for ScenarioSource {
+    fn from(builder: ScenarioBuilder) -> Self {
+        Self::Builder(Box::new(builder))
+    }
 }
 
 impl From<&str> for ScenarioSource {
@@ -201,6 +209,7 @@ fn load(source: ScenarioSource) -> Result<(Scenario, &'static Pki), TestServerEr
     let scenario = match source {
         ScenarioSource::Builtin(name) => scenario::load_paths(&[name.into()], spec)?.remove(0),
         ScenarioSource::File(path) => scenario::load_file(&path, spec)?,
+        ScenarioSource::Builder(builder) => builder.build(spec)?,
         ScenarioSource::Scenario(sc) => *sc,
     };
     Ok((scenario, pki))

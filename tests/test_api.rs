@@ -96,3 +96,26 @@ fn the_blocking_variant_serves_plain_tests() {
     assert_eq!(server.verdicts().len(), 1);
     assert!(server.verdicts()[0].passed(), "{}", server.verdicts()[0]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scenario_built_in_code_is_served_and_verified() {
+    use quirktls::scenario::{ScenarioBuilder, TlsVersion};
+    let built = ScenarioBuilder::new("built-tls12-chacha")
+        .versions(&[TlsVersion::Tls12])
+        .cipher_suites(&["TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"])
+        .set("app.body", "built {version} {cipher_suite}\n")
+        .set("expect.version", "tls1.2")
+        .set(
+            "expect.cipher_suite",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        );
+    let server = TestServer::start(built).await.unwrap();
+    let s = &server;
+    let response = tokio::task::block_in_place(|| get(s, true, false)).unwrap();
+    assert!(
+        response.contains("built TLS 1.2 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+        "{response}"
+    );
+    server.wait_for(1).await;
+    assert!(server.verdicts()[0].passed(), "{}", server.verdicts()[0]);
+}

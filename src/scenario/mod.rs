@@ -1,5 +1,6 @@
 //! Scenario files: the YAML model, loading with file:line:column errors, the JSON Schema.
 
+mod builder;
 mod caps;
 mod error;
 mod fault;
@@ -8,6 +9,7 @@ mod model;
 mod raw;
 mod validate;
 
+pub use builder::ScenarioBuilder;
 pub use error::ScenarioError;
 pub use fault::{Fault, FaultAction, FaultParseError, Step};
 pub use load::{builtin_dir, load_file, load_paths, load_str};
