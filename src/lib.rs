@@ -8,6 +8,8 @@ pub mod pki;
 pub mod runner;
 pub mod scenario;
 pub mod server;
+#[cfg(feature = "proptest")]
+pub mod strategy;
 mod testkit;
 pub mod verdict;
 pub mod wire;

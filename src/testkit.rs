@@ -98,8 +98,17 @@ impl std::fmt::Debug for TestServer {
 impl TestServer {
     /// Start the scenario on the current tokio runtime; ready when this returns.
     pub async fn start(source: impl Into<ScenarioSource>) -> Result<Self, TestServerError> {
+        Self::start_with(source, &ServerOptions::default()).await
+    }
+
+    /// [`start`](Self::start) with explicit options, e.g. short timeouts, so that faults
+    /// which stall a handshake end in a second rather than ten.
+    pub async fn start_with(
+        source: impl Into<ScenarioSource>,
+        options: &ServerOptions,
+    ) -> Result<Self, TestServerError> {
         let (scenario, pki) = load(source.into())?;
-        let server = ScenarioServer::start(scenario, pki, &ServerOptions::default()).await?;
+        let server = ScenarioServer::start(scenario, pki, options).await?;
         Ok(Self {
             server,
             pki,

@@ -98,7 +98,7 @@ impl EngineKind {
 
 /// The IANA spelling of a cipher suite name, also accepting rustls' `TLS13_` prefix and
 /// any letter case.
-pub(super) fn iana_suite_name(name: &str) -> String {
+pub(crate) fn iana_suite_name(name: &str) -> String {
     let upper = name.to_ascii_uppercase();
     match upper.strip_prefix("TLS13_") {
         Some(rest) => format!("TLS_{rest}"),

@@ -261,6 +261,46 @@ impl FaultAction {
     }
 }
 
+/// The compact text form `FromStr` reads back: numbers decimal, versions, suites and
+/// extension types in hex.
+impl fmt::Display for FaultAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Drop => f.write_str("drop"),
+            Self::Duplicate => f.write_str("duplicate"),
+            Self::Reorder => f.write_str("reorder"),
+            Self::Corrupt { offset, xor } => write!(f, "corrupt {offset} {xor:#04x}"),
+            Self::Truncate { len } => write!(f, "truncate {len}"),
+            Self::Fragment { size } => write!(f, "fragment {size}"),
+            Self::Delay { ms } => write!(f, "delay {ms}"),
+            Self::AlertBefore { level, description } => {
+                write!(f, "alert_before {level} {description}")
+            }
+            Self::AlertAfter { level, description } => {
+                write!(f, "alert_after {level} {description}")
+            }
+            Self::Close => f.write_str("close"),
+            Self::Reset => f.write_str("reset"),
+            Self::RecordVersion { version } => write!(f, "record_version {version:#06x}"),
+            Self::HelloVersion { version } => write!(f, "hello_version {version:#06x}"),
+            Self::CipherSuite { suite } => write!(f, "cipher_suite {suite:#06x}"),
+            Self::Compression { method } => write!(f, "compression {method}"),
+            Self::UnknownExtension { typ } => write!(f, "unknown_extension {typ:#06x}"),
+            Self::WrongVerifyData => f.write_str("wrong_verify_data"),
+            Self::BadRecordMac => f.write_str("bad_record_mac"),
+            Self::HelloRequestStorm => f.write_str("hello_request_storm"),
+            Self::Oversized { len } => write!(f, "oversized {len}"),
+        }
+    }
+}
+
+/// A YAML flow mapping, ready to paste into `faults: [...]`.
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{{at: {}, do: {}}}", self.at, self.action)
+    }
+}
+
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = serde_json::to_value(self).map_err(|_| fmt::Error)?;
@@ -311,6 +351,26 @@ mod tests {
         assert_eq!(err("drop now"), "unexpected `now` after `drop`");
         assert_eq!(err("corrupt 1 300"), "`300` is not a valid xor mask");
         assert_eq!(err("fragment 0"), "fragment size must be at least 1");
+    }
+
+    #[test]
+    fn the_text_form_reads_back() {
+        let fault = Fault {
+            at: Step::ServerHello,
+            action: FaultAction::CipherSuite { suite: 0x9c },
+        };
+        assert_eq!(
+            fault.to_string(),
+            "{at: server_hello, do: cipher_suite 0x009c}"
+        );
+        for text in [
+            "corrupt 5 0xff",
+            "alert_after 1 100",
+            "record_version 0x0300",
+        ] {
+            let action: FaultAction = text.parse().unwrap();
+            assert_eq!(action.to_string(), text);
+        }
     }
 
     #[test]

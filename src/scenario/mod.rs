@@ -19,3 +19,7 @@ pub use model::{
     SniPolicy, TlsConfig, TlsVersion,
 };
 pub use raw::json_schema;
+
+// For `crate::strategy`, which varies scenarios the way validation would fill them in.
+#[cfg(feature = "proptest")]
+pub(crate) use {caps::iana_suite_name, raw::DEFAULT_TRUST};

@@ -18,7 +18,7 @@ pub(super) const DEFAULT_CERTIFICATE: &str = "server-rsa";
 /// `tls.server_name` when the certificate has no DNS name with a dot.
 pub(super) const FALLBACK_SERVER_NAME: &str = "server.quirktls.test";
 /// Default of `tls.client_auth.trust` when client auth is on.
-pub(super) const DEFAULT_TRUST: &str = "client-ca";
+pub(crate) const DEFAULT_TRUST: &str = "client-ca";
 /// Default of `tls.client_auth.client_identity`.
 pub(super) const DEFAULT_CLIENT_IDENTITY: &str = "client";
 /// Default of `app.status`.
