@@ -156,6 +156,9 @@ async fn read_at_most<R: AsyncRead + Unpin>(
     deadline: Instant,
 ) -> Result<(), FirstFlightError> {
     let received = bytes.len();
+    // `read_buf` reads only into spare capacity, which a growing Vec hands out 64 bytes
+    // at first: without room made here a ClientHello takes several reads.
+    bytes.reserve(max);
     match timeout_at(deadline, (&mut *reader).take(max as u64).read_buf(bytes)).await {
         Err(_elapsed) => Err(FirstFlightError::Timeout),
         Ok(Err(e)) => Err(e.into()),
