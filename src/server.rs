@@ -13,7 +13,8 @@ use tokio::task::JoinHandle;
 use crate::app::{self, AppLimits};
 use crate::engine::{linger_close, Engine, EngineError, ReplayTap};
 use crate::observe::{
-    read_first_flight, ClientHelloInfo, CloseKind, Event, FirstFlightLimits, KeyLog, Observation,
+    read_first_flight, wire_transcript, Capture, ClientHelloInfo, CloseKind, Event,
+    FirstFlightLimits, KeyLog, Observation, PcapSink, SharedCapture,
 };
 use crate::pki::Pki;
 use crate::scenario::{HelloMatch, Intolerance, Reaction, Scenario, SniPolicy};
@@ -39,8 +40,22 @@ pub struct ServerOptions {
     pub events: Option<EventSink>,
     /// NSS key log of every handshake (both engines).
     pub keylog: Option<KeyLog>,
-    /// Write each connection's transcript (engine scripted) to `DIR/SCENARIO-CONN.txt`.
+    /// Write each connection's transcript to `DIR/SCENARIO-CONN.txt` (implies `capture`).
     pub transcript_dir: Option<std::path::PathBuf>,
+    /// Record every connection's bytes on the wire (bounded per connection), giving
+    /// connections without an engine transcript (rustls engine, refused before any
+    /// engine) one read off the wire. Off by default: the hot path does not pay for it.
+    pub capture: bool,
+    /// Append every connection to this pcap file as Ethernet/IP/TCP frames (implies
+    /// `capture`).
+    pub pcap: Option<PcapSink>,
+}
+
+impl ServerOptions {
+    /// Whether connections are captured: asked for, or needed by an output.
+    fn captures(&self) -> bool {
+        self.capture || self.pcap.is_some() || self.transcript_dir.is_some()
+    }
 }
 
 impl Default for ServerOptions {
@@ -54,6 +69,8 @@ impl Default for ServerOptions {
             events: None,
             keylog: None,
             transcript_dir: None,
+            capture: false,
+            pcap: None,
         }
     }
 }
@@ -64,6 +81,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("bind", &self.bind)
             .field("log", &self.log)
             .field("events", &self.events.is_some())
+            .field("capture", &self.captures())
             .finish_non_exhaustive()
     }
 }
@@ -234,24 +252,34 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         };
         conn += 1;
         let shared = shared.clone();
+        let capture = match (shared.options.captures(), stream.local_addr()) {
+            (true, Ok(local)) => Some(SharedCapture::new(Capture::new(
+                peer,
+                local,
+                Capture::DEFAULT_LIMIT,
+            ))),
+            _ => None,
+        };
         tokio::spawn(async move {
-            let obs = handle(stream, peer, conn, &shared).await;
-            finish(obs, &shared);
+            let io = ReplayTap::new(Vec::new(), stream).with_capture(capture.clone());
+            let obs = handle(io, peer, conn, &shared).await;
+            finish(obs, capture, &shared);
         });
     }
 }
 
+/// Serve one connection; `io` replays nothing yet, and records the wire when capturing.
 async fn handle(
-    mut stream: TcpStream,
+    mut io: ReplayTap<TcpStream>,
     peer: SocketAddr,
     conn: u64,
     shared: &Shared,
 ) -> Observation {
-    let _ = stream.set_nodelay(true);
+    let _ = io.get_ref().set_nodelay(true);
     let scenario = &shared.scenario;
     let mut obs = Observation::new(scenario.name.clone(), conn);
     obs.push(Event::Accepted { peer });
-    let flight = match read_first_flight(&mut stream, shared.options.first_flight).await {
+    let flight = match read_first_flight(&mut io, shared.options.first_flight).await {
         Ok(f) => f,
         Err(e) => {
             obs.push(Event::NotTls {
@@ -270,14 +298,14 @@ async fn handle(
         .find(|rule| matches(&rule.when, &flight.hello));
     obs.push(Event::ClientHello(Box::new(flight.hello)));
     if let Some(rule) = choke {
-        choke_on_hello(stream, rule, &mut obs).await;
+        choke_on_hello(io, rule, &mut obs).await;
         return obs;
     }
     if scenario.tls.sni.policy == SniPolicy::Required && !knows_name(scenario, sni.as_deref()) {
-        reject_sni(&mut stream, sni, &mut obs).await;
+        reject_sni(&mut io, sni, &mut obs).await;
         return obs;
     }
-    let io = ReplayTap::new(flight.bytes, stream);
+    io.replay(flight.bytes);
     let opts = &shared.options;
     if let Some(session) = shared
         .engine
@@ -315,7 +343,11 @@ fn matches(when: &HelloMatch, hello: &ClientHelloInfo) -> bool {
 }
 
 /// The JVM 1.6 / webMethods reaction of seed 001: an alert, a silent close or a reset.
-async fn choke_on_hello(mut stream: TcpStream, rule: &Intolerance, obs: &mut Observation) {
+async fn choke_on_hello(
+    mut stream: ReplayTap<TcpStream>,
+    rule: &Intolerance,
+    obs: &mut Observation,
+) {
     use tokio::io::AsyncWriteExt;
     obs.push(Event::HelloRejected {
         rule: describe(&rule.when),
@@ -335,10 +367,7 @@ async fn choke_on_hello(mut stream: TcpStream, rule: &Intolerance, obs: &mut Obs
             CloseKind::ServerClosed
         }
         Reaction::Reset => {
-            // SO_LINGER 0: close() sends RST instead of FIN. The deprecation warns of
-            // blocking drops, which a zero linger never does.
-            #[allow(deprecated)]
-            let _ = stream.set_linger(Some(Duration::ZERO));
+            stream.reset_on_close();
             drop(stream);
             CloseKind::Reset
         }
@@ -371,7 +400,7 @@ fn knows_name(scenario: &Scenario, sni: Option<&str>) -> bool {
 
 /// nginx `ssl_reject_handshake` / SNI-only IIS bindings: fatal unrecognized_name. rustls'
 /// resolver path would send access_denied, so the alert is written here, before any engine.
-async fn reject_sni(stream: &mut TcpStream, sni: Option<String>, obs: &mut Observation) {
+async fn reject_sni(stream: &mut ReplayTap<TcpStream>, sni: Option<String>, obs: &mut Observation) {
     use tokio::io::AsyncWriteExt;
     let alert = Alert::fatal(AlertDescription::UNRECOGNIZED_NAME);
     obs.push(Event::SniRejected { sni });
@@ -385,7 +414,19 @@ async fn reject_sni(stream: &mut TcpStream, sni: Option<String>, obs: &mut Obser
     });
 }
 
-fn finish(obs: Observation, shared: &Shared) {
+fn finish(mut obs: Observation, capture: Option<SharedCapture>, shared: &Shared) {
+    // The capture first: whoever sees this connection's events can read its frames.
+    if let Some(mut capture) = capture.and_then(SharedCapture::into_inner) {
+        capture.finish();
+        if obs.transcript.is_empty() {
+            obs.transcript = wire_transcript(capture.data());
+        }
+        if let Some(sink) = &shared.options.pcap {
+            if let Err(e) = sink.write(&capture) {
+                eprintln!("cannot add connection {} to the pcap file: {e}", obs.conn);
+            }
+        }
+    }
     if shared.options.log {
         eprintln!("{}", obs.log_line());
     }

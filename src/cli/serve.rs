@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use quirktls::observe::PcapSink;
 use quirktls::pki::{Pki, PkiSpec, P12_PASSWORD};
 use quirktls::scenario::{self, ClientAuthMode};
 use quirktls::server::{EventSink, ScenarioServer, ServerOptions};
@@ -26,10 +27,15 @@ pub struct ServeArgs {
     /// Append the NSS key log of every handshake to FILE (for Wireshark / tshark).
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
-    /// Write each connection's handshake transcript (OpenSSL -msg style; engine
-    /// scripted) to DIR/SCENARIO-CONN.txt.
+    /// Write each connection's handshake transcript (OpenSSL -msg style: message by
+    /// message for engine scripted, record by record off the wire otherwise) to
+    /// DIR/SCENARIO-CONN.txt.
     #[arg(long, value_name = "DIR")]
     transcript: Option<PathBuf>,
+    /// Write every connection to FILE (created or truncated) as a pcap capture of
+    /// Ethernet/IP/TCP frames; with --keylog, tshark and Wireshark decrypt it.
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -92,12 +98,17 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             Some(quirktls::observe::KeyLog::new(Box::new(file)))
         }
     };
+    let pcap = match &args.pcap {
+        None => None,
+        Some(path) => Some(PcapSink::create(path).context("--pcap")?),
+    };
     let options = ServerOptions {
         bind: args.bind,
         log: !args.quiet,
         events,
         keylog,
         transcript_dir: args.transcript.clone(),
+        pcap,
         ..ServerOptions::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

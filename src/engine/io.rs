@@ -1,22 +1,28 @@
-//! The transport an engine sees: the first flight replayed ahead of the socket, and a tap
+//! The transport of a connection: the first flight replayed ahead of the socket, a tap
 //! that spots the plaintext alerts the engine writes (they are the ground truth for
-//! `AlertSent`; encrypted ones the engine reports from its error).
+//! `AlertSent`; encrypted ones the engine reports from its error), and, when capturing,
+//! a record of every byte and close on the socket.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 
+use crate::observe::{Direction, SharedCapture, TcpEnd};
 use crate::wire::Alert;
 
-/// Replays `prefix` before reading from `inner`; watches outbound records for plaintext alerts.
+/// Replays a prefix before reading from `inner`; watches outbound records for plaintext
+/// alerts; records the socket's traffic into a capture if given one.
 #[derive(Debug)]
 pub struct ReplayTap<S> {
     prefix: Vec<u8>,
     pos: usize,
     inner: S,
     tap: OutboundTap,
+    capture: Option<SharedCapture>,
 }
 
 impl<S> ReplayTap<S> {
@@ -27,7 +33,20 @@ impl<S> ReplayTap<S> {
             pos: 0,
             inner,
             tap: OutboundTap::default(),
+            capture: None,
         }
+    }
+
+    /// Record what crosses `inner` (not the replayed prefix) into `capture`.
+    pub(crate) fn with_capture(mut self, capture: Option<SharedCapture>) -> Self {
+        self.capture = capture;
+        self
+    }
+
+    /// Replay `prefix` before the next reads from `inner`, instead of any prefix left.
+    pub fn replay(&mut self, prefix: Vec<u8>) {
+        self.prefix = prefix;
+        self.pos = 0;
     }
 
     /// The transport underneath.
@@ -104,7 +123,46 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReplayTap<S> {
             }
             return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let res = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Some(capture) = &this.capture {
+            match &res {
+                Poll::Ready(Ok(())) if buf.filled().len() > before => {
+                    capture.record(Direction::Received, &buf.filled()[before..]);
+                }
+                // Nothing read into room for something: the client's FIN.
+                Poll::Ready(Ok(())) if buf.remaining() > 0 => {
+                    capture.end(Direction::Received, TcpEnd::Fin);
+                }
+                Poll::Ready(Err(e)) => note_reset(capture, e),
+                _ => {}
+            }
+        }
+        res
+    }
+}
+
+/// A reset by the client shows as these errors on our reads and writes.
+fn note_reset(capture: &SharedCapture, err: &io::Error) {
+    if matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    ) {
+        capture.end(Direction::Received, TcpEnd::Reset);
+    }
+}
+
+impl ReplayTap<TcpStream> {
+    /// Make the socket's close send RST instead of FIN (SO_LINGER 0).
+    pub fn reset_on_close(&self) {
+        // The deprecation warns of blocking drops, which a zero linger never does.
+        #[allow(deprecated)]
+        let _ = self.inner.set_linger(Some(Duration::ZERO));
+        if let Some(capture) = &self.capture {
+            capture.end(Direction::Sent, TcpEnd::Reset);
+        }
     }
 }
 
@@ -116,8 +174,19 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let res = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = res {
-            this.tap.observe(&buf[..n]);
+        match &res {
+            Poll::Ready(Ok(n)) => {
+                this.tap.observe(&buf[..*n]);
+                if let Some(capture) = &this.capture {
+                    capture.record(Direction::Sent, &buf[..*n]);
+                }
+            }
+            Poll::Ready(Err(e)) => {
+                if let Some(capture) = &this.capture {
+                    note_reset(capture, e);
+                }
+            }
+            Poll::Pending => {}
         }
         res
     }
@@ -127,7 +196,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        let res = Pin::new(&mut this.inner).poll_shutdown(cx);
+        if let (Poll::Ready(Ok(())), Some(capture)) = (&res, &this.capture) {
+            capture.end(Direction::Sent, TcpEnd::Fin);
+        }
+        res
     }
 }
 

@@ -129,7 +129,8 @@ pub struct Observation {
     pub conn: u64,
     /// Events in order.
     pub events: Vec<TimedEvent>,
-    /// The handshake messages as they crossed the wire (engine scripted).
+    /// The handshake as it crossed the wire: the scripted engine's own, message by
+    /// message; otherwise, when the server captures, record by record off the wire.
     #[serde(skip)]
     pub transcript: Vec<TranscriptLine>,
     #[serde(skip)]

@@ -1,16 +1,22 @@
-//! What the client did: its ClientHello, the events of each connection, the log line.
+//! What the client did: its ClientHello, the events of each connection, the log line,
+//! and (when asked) the bytes on the wire as a capture, a pcap file and a transcript.
 
+mod capture;
 mod client_hello;
 mod event;
 mod fingerprint;
 mod first_flight;
 mod keylog;
+mod pcap;
 mod transcript;
 
+pub(crate) use capture::SharedCapture;
+pub use capture::{Capture, Captured, TcpEnd};
 pub use client_hello::{parse_client_hello, ClientHelloError, ClientHelloInfo};
 pub use event::{CloseKind, Event, Observation, TimedEvent};
 pub use first_flight::{
     parse_first_flight, read_first_flight, FirstFlight, FirstFlightError, FirstFlightLimits,
 };
 pub use keylog::KeyLog;
-pub use transcript::{Direction, TranscriptLine};
+pub use pcap::{PcapSink, PcapSinkError};
+pub use transcript::{wire_transcript, Direction, TranscriptLine};

@@ -334,9 +334,7 @@ async fn report_failure(
     }
     match failure.abort {
         Some(Abort::Reset) => {
-            // SO_LINGER 0: the socket's close sends RST. A zero linger never blocks.
-            #[allow(deprecated)]
-            let _ = rec.io().get_ref().set_linger(Some(Duration::ZERO));
+            rec.io().reset_on_close();
             CloseKind::Reset
         }
         Some(Abort::Close) => {
