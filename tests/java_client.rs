@@ -1,5 +1,5 @@
 //! Java 17's JSSE (javax.net.ssl) against a selection of scenarios through
-//! tests/clients/TlsClient.java, trusting the generated PKCS#12 truststore and presenting
+//! src/runner/TlsClient.java, trusting the generated PKCS#12 truststore and presenting
 //! the `client` PKCS#12 identity where the scenario asks for one.
 //!
 //! TlsClient exit codes: 0 ok, 2 usage or keystore error, 3 `SSLHandshakeException`,

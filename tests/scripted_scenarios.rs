@@ -106,7 +106,7 @@ fn offered(obs: &Observation, prefix: &str) -> bool {
         .any(|s| s.name().is_some_and(|n| n.starts_with(prefix)))
 }
 
-/// Java (tests/clients/TlsClient.java) refuses the version `scenario`'s server selects,
+/// Java (src/runner/TlsClient.java) refuses the version `scenario`'s server selects,
 /// `server_version`, with protocol_version (70): `SSLHandshakeException`, exit 3.
 async fn java_refuses_version(scenario: &str, server_version: &str) {
     let (run, obs) = Java::to(HOST).once(scenario).await;

@@ -1,24 +1,28 @@
-//! `run`: point a client at scenarios and report a verdict per scenario.
+//! `run`: point clients at scenarios and report a verdict per scenario × client.
 
-use std::io::Write;
+use std::fs::Permissions;
+use std::io::{IsTerminal, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use quirktls::pki::{Pki, PkiSpec};
-use quirktls::runner::{self, Profile};
-use quirktls::scenario::{self, ClientAuthMode};
+use quirktls::runner::{self, Client, Outcome, Profile, RunOptions};
+use quirktls::scenario;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario files, directories or built-in names (default: every built-in scenario).
     paths: Vec<PathBuf>,
-    /// A built-in client profile.
-    #[arg(long, value_enum)]
-    client: Option<Profile>,
-    /// Scenarios run at once.
+    /// A built-in client profile; repeat for several clients.
+    #[arg(long = "client", value_enum, value_name = "PROFILE")]
+    clients: Vec<Profile>,
+    /// Scenario × client runs at once.
     #[arg(short = 'j', long, default_value_t = 1)]
     jobs: usize,
     /// Seconds a client may take.
@@ -30,15 +34,19 @@ pub struct RunArgs {
     /// Also write a JUnit XML report (one test case per scenario × client) to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// The client command after `--`, with {host} {port} {addr} {url} {sni} {ca_file}
-    /// {ca_p12} {client_cert} {client_key} {client_p12} {scenario} {p12_password}.
+    /// Also write an HTML report (scenarios × clients, each cell opening its connection) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// A client command after `--` (one more client, named by its program), with {host}
+    /// {port} {addr} {url} {sni} {ca_file} {ca_p12} {client_cert} {client_key}
+    /// {client_p12} {scenario} {p12_password}.
     #[arg(last = true)]
     command: Vec<String>,
 }
 
 pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<ExitCode> {
-    if args.client.is_some() != args.command.is_empty() {
-        bail!("give either --client PROFILE or `-- CMD ARGS…` (hint: `quirktls run --client curl scenarios/`)");
+    if args.clients.is_empty() && args.command.is_empty() {
+        bail!("give --client PROFILE (repeatable) and/or `-- CMD ARGS…` (hint: `quirktls run --client curl scenarios/`)");
     }
     let spec = PkiSpec::load(spec_path)?;
     let paths = if args.paths.is_empty() {
@@ -47,48 +55,80 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
         args.paths.clone()
     };
     let scenarios = scenario::load_paths(&paths, &spec)?;
-    let pki = Pki::ensure(&spec, certs_dir)?;
-    let client_name = match args.client {
-        Some(p) => format!("{p:?}").to_lowercase(),
-        None => args.command[0].clone(),
-    };
-    let template = |sc: &scenario::Scenario| match args.client {
-        Some(profile) => {
-            let mtls = std::iter::once(&sc.tls.client_auth)
-                .chain(sc.renegotiate.as_ref().map(|r| &r.client_auth))
-                .any(|a| a.mode != ClientAuthMode::None);
-            profile.template(mtls)
-        }
-        None => args.command.clone(),
+    let clients = clients(&args)?;
+    let pki = Arc::new(Pki::ensure(&spec, certs_dir)?);
+    let options = RunOptions {
+        jobs: args.jobs,
+        timeout: Duration::from_secs(args.timeout),
+        progress: progress_bar((scenarios.len() * clients.len()) as u64),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let outcomes = runtime.block_on(runner::run(
-        scenarios,
-        &pki,
-        &client_name,
-        template,
-        args.jobs,
-        Duration::from_secs(args.timeout),
-    ))?;
+    let outcomes = runtime.block_on(runner::run(scenarios, pki, &clients, &options));
+    options.progress.finish_and_clear();
+    let outcomes = outcomes?;
     if let Some(path) = &args.junit {
-        let xml = runner::junit(&outcomes)?;
-        std::fs::write(path, xml)
-            .with_context(|| format!("cannot write --junit {}", path.display()))?;
+        write_report(path, "--junit", runner::junit(&outcomes)?.as_bytes())?;
     }
+    if let Some(path) = &args.html {
+        write_report(path, "--html", runner::html(&outcomes).as_bytes())?;
+    }
+    if args.json {
+        let mut out = std::io::stdout().lock();
+        for o in &outcomes {
+            writeln!(out, "{}", serde_json::to_string(o)?)?;
+        }
+    } else {
+        table(&outcomes)?;
+    }
+    Ok(if outcomes.iter().all(|o| o.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The profiles, then the command; a command named like a profile gets ` (command)`.
+fn clients(args: &RunArgs) -> anyhow::Result<Vec<Client>> {
+    let mut clients = args
+        .clients
+        .iter()
+        .map(|&p| Client::profile(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !args.command.is_empty() {
+        let mut command = Client::command(args.command.clone())?;
+        if clients.iter().any(|c| c.name == command.name) {
+            command.name += " (command)";
+        }
+        clients.push(command);
+    }
+    Ok(clients)
+}
+
+/// A bar on stderr when it is a terminal; hidden otherwise, so pipes and logs see nothing.
+fn progress_bar(runs: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(runs);
+    if let Ok(style) = ProgressStyle::with_template("[{elapsed}] {bar:30} {pos}/{len} {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn table(outcomes: &[Outcome]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let width = outcomes.iter().map(|o| o.scenario.len()).max().unwrap_or(8);
-    for o in &outcomes {
-        if args.json {
-            writeln!(out, "{}", serde_json::to_string(o)?)?;
-            continue;
-        }
+    let client_width = outcomes.iter().map(|o| o.client.len()).max().unwrap_or(8);
+    for o in outcomes {
         let exit = o
             .exit
             .map_or("timeout".to_string(), |c| format!("exit {c}"));
         let verdict = if o.passed { "pass" } else { "FAIL" };
         writeln!(
             out,
-            "{:width$}  {:8}  {verdict}  ({exit})",
+            "{:width$}  {:client_width$}  {verdict}  ({exit})",
             o.scenario, o.client
         )?;
         for m in &o.mismatches {
@@ -100,12 +140,30 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
         }
     }
     let failed = outcomes.iter().filter(|o| !o.passed).count();
-    if !args.json {
-        writeln!(out, "{} passed, {failed} failed", outcomes.len() - failed)?;
-    }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    writeln!(out, "{} passed, {failed} failed", outcomes.len() - failed)?;
+    Ok(())
+}
+
+/// Write `bytes` to `path` atomically: a temporary file beside it, then a rename, so a
+/// reader never sees half a report.
+fn write_report(path: &Path, flag: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let hint = || {
+        format!(
+            "cannot write {flag} {} (hint: does the directory exist and is it writable?)",
+            path.display()
+        )
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".quirktls-report-")
+        // What a plain create gives (0666 less the umask), not a temporary file's 0600.
+        .permissions(Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(hint)?;
+    file.write_all(bytes).with_context(hint)?;
+    file.persist(path).map_err(|e| e.error).with_context(hint)?;
+    Ok(())
 }

@@ -1,23 +1,31 @@
 //! Point a client program at scenarios: start each scenario, run the client with a
 //! timeout, and combine what the server observed with the client's exit into a verdict.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use indicatif::ProgressBar;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
+use crate::observe::Observation;
 use crate::pki::{Pki, P12_PASSWORD};
 use crate::scenario::{ClientAuthMode, Scenario};
 use crate::server::{ScenarioServer, ServerError, ServerOptions};
 use crate::verdict::{Mismatch, Verdict};
 
+mod html;
+mod java;
 mod junit;
+pub use html::html;
+use java::JavaClasses;
 pub use junit::junit;
 
-/// A built-in client command line, with `{placeholders}`.
+/// A built-in client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
@@ -27,6 +35,20 @@ pub enum Profile {
     Openssl,
     /// Python's `ssl` default context, sending one HTTP request.
     Python,
+    /// Java's JSSE (TlsClient.java, compiled once per run), trusting the PKCS#12
+    /// truststore with HTTPS endpoint identification, sending one HTTP request.
+    Java,
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Curl => "curl",
+            Self::Openssl => "openssl",
+            Self::Python => "python",
+            Self::Java => "java",
+        })
+    }
 }
 
 const PYTHON: &str = "import socket,ssl,sys\n\
@@ -37,15 +59,20 @@ s=ctx.wrap_socket(socket.create_connection((h,int(p))),server_hostname=sni)\n\
 s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')\n\
 print(s.recv(65536).decode(errors='replace'))\n";
 
+/// Where the java profile's class path goes in its template.
+const JAVA_CLASSES: &str = "{java_classes}";
+
 impl Profile {
-    /// The command template; `mtls` adds the client identity.
-    pub fn template(self, mtls: bool) -> Vec<String> {
-        let (base, identity): (&[&str], &[&str]) = match self {
-            Self::Curl => (
+    /// The command template: the words, those added when the scenario asks for a client
+    /// identity, and those that must come last.
+    fn template(self) -> [&'static [&'static str]; 3] {
+        match self {
+            Self::Curl => [
                 &["curl", "-sS", "--max-time", "10", "--cacert", "{ca_file}"],
                 &["--cert", "{client_cert}", "--key", "{client_key}"],
-            ),
-            Self::Openssl => (
+                &["--resolve", "{sni}:{port}:{host}", "{url}"],
+            ],
+            Self::Openssl => [
                 &[
                     "openssl",
                     "s_client",
@@ -61,8 +88,9 @@ impl Profile {
                     "-ign_eof",
                 ],
                 &["-cert", "{client_cert}", "-key", "{client_key}"],
-            ),
-            Self::Python => (
+                &[],
+            ],
+            Self::Python => [
                 &[
                     "python3",
                     "-c",
@@ -73,19 +101,90 @@ impl Profile {
                     "{sni}",
                 ],
                 &["{client_cert}", "{client_key}"],
-            ),
+                &[],
+            ],
+            Self::Java => [
+                &[
+                    "java",
+                    // Start fast: a short-lived client does not need the optimising JIT.
+                    "-XX:TieredStopAtLevel=1",
+                    "-XX:+UseSerialGC",
+                    "-cp",
+                    JAVA_CLASSES,
+                    "TlsClient",
+                    "{host}",
+                    "{port}",
+                    "{sni}",
+                    "{ca_p12}",
+                    "{p12_password}",
+                ],
+                &["{client_p12}", "{p12_password}"],
+                &[],
+            ],
+        }
+    }
+}
+
+/// A client to run against every scenario: a built-in profile or a command template.
+#[derive(Debug)]
+pub struct Client {
+    /// Its name in reports: the profile, or the template's program.
+    pub name: String,
+    words: Vec<String>,
+    identity: Vec<String>,
+    last: Vec<String>,
+    /// Keeps the java profile's compiled client for as long as the client lives.
+    _java: Option<JavaClasses>,
+}
+
+impl Client {
+    /// A built-in profile; `java` compiles its client here.
+    pub fn profile(profile: Profile) -> Result<Self, RunError> {
+        let java = match profile {
+            Profile::Java => Some(JavaClasses::compile()?),
+            _ => None,
         };
-        // curl takes its URL last.
-        let tail: &[&str] = match self {
-            Self::Curl => &["--resolve", "{sni}:{port}:{host}", "{url}"],
-            _ => &[],
+        let classes = java
+            .as_ref()
+            .map(|j| j.dir().display().to_string())
+            .unwrap_or_default();
+        let [words, identity, last] = profile.template().map(|part| {
+            part.iter()
+                .map(|w| w.replace(JAVA_CLASSES, &classes))
+                .collect()
+        });
+        Ok(Self {
+            name: profile.to_string(),
+            words,
+            identity,
+            last,
+            _java: java,
+        })
+    }
+
+    /// A command template with `{placeholders}`, named by its program.
+    pub fn command(words: Vec<String>) -> Result<Self, RunError> {
+        let program = words.first().ok_or(RunError::NoCommand)?;
+        let name = Path::new(program)
+            .file_name()
+            .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned());
+        Ok(Self {
+            name,
+            words,
+            identity: Vec::new(),
+            last: Vec::new(),
+            _java: None,
+        })
+    }
+
+    /// The template for `sc`, with the identity words when it asks for a client certificate.
+    fn template(&self, sc: &Scenario) -> Vec<String> {
+        let identity: &[String] = if identity(sc).is_some() {
+            &self.identity
+        } else {
+            &[]
         };
-        let identity = if mtls { identity } else { &[] };
-        [base, identity, tail]
-            .concat()
-            .into_iter()
-            .map(str::to_string)
-            .collect()
+        [&self.words[..], identity, &self.last].concat()
     }
 }
 
@@ -106,6 +205,15 @@ pub enum RunError {
     /// The command line is empty.
     #[error("no client command (hint: `--client curl` or `-- CMD ARGS…`)")]
     NoCommand,
+    /// Two clients have the same name, so their outcomes could not be told apart.
+    #[error("client `{0}` given twice (hint: give each client once)")]
+    DuplicateClient(String),
+    /// The java profile's client did not compile.
+    #[error("cannot compile the java client: {reason} (hint: the java profile needs a JDK 11 or newer, `javac` and `java` on PATH)")]
+    JavaCompile {
+        /// What failed.
+        reason: String,
+    },
 }
 
 /// One scenario × client outcome.
@@ -115,7 +223,7 @@ pub struct Outcome {
     pub scenario: String,
     /// The client (profile name or program).
     pub client: String,
-    /// Whether the server-side expectations held.
+    /// Whether every expectation held, the server's and `client_exit`.
     pub passed: bool,
     /// Expected versus observed, per field.
     pub mismatches: Vec<Mismatch>,
@@ -125,6 +233,20 @@ pub struct Outcome {
     pub output_tail: String,
     /// The server's one-line summary of the connection.
     pub server_log: String,
+    /// The connection's handshake transcript, OpenSSL `-msg` style; empty when the
+    /// engine records none.
+    pub transcript: String,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Scenario × client runs at once.
+    pub jobs: usize,
+    /// How long a client may take.
+    pub timeout: Duration,
+    /// Advanced once per finished run; its message names the latest started.
+    pub progress: ProgressBar,
 }
 
 /// Fill `{placeholders}` for one scenario's server.
@@ -168,95 +290,128 @@ fn identity(sc: &Scenario) -> Option<&str> {
         .map(|a| a.client_identity.as_str())
 }
 
-/// Run the client against each scenario (at most `jobs` at once), in scenario order.
+/// Run every client against each scenario, each run on a fresh server (at most
+/// `options.jobs` at once); outcomes in scenario order, then client order.
 pub async fn run(
     scenarios: Vec<Scenario>,
-    pki: &Pki,
-    client: &str,
-    template: impl Fn(&Scenario) -> Vec<String>,
-    jobs: usize,
-    timeout: Duration,
+    pki: Arc<Pki>,
+    clients: &[Client],
+    options: &RunOptions,
 ) -> Result<Vec<Outcome>, RunError> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
-    let mut tasks = Vec::new();
-    for sc in scenarios {
-        let words = template(&sc);
-        let server = ScenarioServer::start(sc, pki, &ServerOptions::default()).await?;
-        let line = fill(&words, &server, pki);
+    let mut names = HashSet::new();
+    if let Some(twice) = clients.iter().find(|c| !names.insert(&c.name)) {
+        return Err(RunError::DuplicateClient(twice.name.clone()));
+    }
+    let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    // Dropping the set (on an error) aborts the other runs and kills their clients.
+    let mut runs = tokio::task::JoinSet::new();
+    let pairs = scenarios
+        .iter()
+        .flat_map(|sc| clients.iter().map(move |client| (sc, client)));
+    for (index, (sc, client)) in pairs.enumerate() {
+        let job = Job {
+            scenario: sc.clone(),
+            client: client.name.clone(),
+            template: client.template(sc),
+        };
+        let (pki, limit, options) = (pki.clone(), limit.clone(), options.clone());
+        runs.spawn(async move {
+            let _slot = limit.acquire_owned().await;
+            let outcome = job.run(&pki, &options).await;
+            options.progress.inc(1);
+            (index, outcome)
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(done) = runs.join_next().await {
+        // Nothing cancels a run while the set is held, so an error is a panic: pass it on.
+        let (index, outcome) = done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        outcomes.push((index, outcome?));
+    }
+    outcomes.sort_by_key(|(index, _)| *index);
+    Ok(outcomes.into_iter().map(|(_, o)| o).collect())
+}
+
+/// One client against one scenario.
+struct Job {
+    scenario: Scenario,
+    client: String,
+    template: Vec<String>,
+}
+
+impl Job {
+    async fn run(self, pki: &Pki, options: &RunOptions) -> Result<Outcome, RunError> {
+        options
+            .progress
+            .set_message(format!("{} × {}", self.scenario.name, self.client));
+        let server = ScenarioServer::start(self.scenario, pki, &ServerOptions::default()).await?;
+        let line = fill(&self.template, &server, pki);
         let (program, args) = line.split_first().ok_or(RunError::NoCommand)?;
-        let mut command = tokio::process::Command::new(program);
-        command
+        let mut child = tokio::process::Command::new(program)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let (program, client) = (program.clone(), client.to_string());
-        let limit = limit.clone();
-        tasks.push(tokio::spawn(async move {
-            let _slot = limit.acquire_owned().await;
-            let mut child = command
-                .spawn()
-                .map_err(|source| RunError::Spawn { program, source })?;
-            if let Some(mut stdin) = child.stdin.take() {
-                let _ = stdin
-                    .write_all(b"GET / HTTP/1.1\r\nHost: quirktls\r\nConnection: close\r\n\r\n")
-                    .await;
-            }
-            let (exit, output) = match tokio::time::timeout(timeout, child.wait_with_output()).await
-            {
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| RunError::Spawn {
+                program: program.clone(),
+                source,
+            })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin
+                .write_all(b"GET / HTTP/1.1\r\nHost: quirktls\r\nConnection: close\r\n\r\n")
+                .await;
+        }
+        let (exit, output) =
+            match tokio::time::timeout(options.timeout, child.wait_with_output()).await {
                 Ok(Ok(out)) => (out.status.code(), [out.stdout, out.stderr].concat()),
                 _ => (None, b"(timed out)".to_vec()),
             };
-            let observed = server.wait_for(1, Duration::from_secs(5)).await;
-            Ok::<_, RunError>(outcome(&server, client, exit, &output, observed))
-        }));
+        let observed = server.wait_for(1, Duration::from_secs(5)).await;
+        let first = observed.as_deref().and_then(|o| o.first());
+        Ok(outcome(
+            server.scenario(),
+            self.client,
+            exit,
+            &output,
+            first,
+        ))
     }
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        if let Ok(result) = task.await {
-            outcomes.push(result?);
-        }
-    }
-    Ok(outcomes)
 }
 
 fn outcome(
-    server: &ScenarioServer,
+    sc: &Scenario,
     client: String,
     exit: Option<i32>,
     output: &[u8],
-    observed: Option<Vec<crate::observe::Observation>>,
+    observed: Option<&Observation>,
 ) -> Outcome {
-    let sc = server.scenario();
     let text = String::from_utf8_lossy(output);
     let tail: Vec<&str> = text.lines().rev().take(5).collect();
     let output_tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
-    match observed.as_deref().and_then(|o| o.first()) {
-        Some(obs) => {
-            let verdict = Verdict::check(&sc.name, &sc.expect, obs);
-            Outcome {
-                scenario: sc.name.clone(),
-                client,
-                passed: verdict.passed(),
-                mismatches: verdict.mismatches,
-                exit,
-                output_tail,
-                server_log: obs.log_line(),
-            }
-        }
-        None => Outcome {
+    let mut verdict = match observed {
+        Some(obs) => Verdict::check(&sc.name, &sc.expect, obs),
+        None => Verdict {
             scenario: sc.name.clone(),
-            client,
-            passed: false,
             mismatches: vec![Mismatch {
                 field: "connection",
                 expected: "one".into(),
                 observed: "none".into(),
             }],
-            exit,
-            output_tail,
-            server_log: String::new(),
         },
+    };
+    verdict.check_client_exit(&sc.expect, exit);
+    Outcome {
+        scenario: sc.name.clone(),
+        client,
+        passed: verdict.passed(),
+        mismatches: verdict.mismatches,
+        exit,
+        output_tail,
+        server_log: observed.map(Observation::log_line).unwrap_or_default(),
+        transcript: observed
+            .map(Observation::transcript_text)
+            .unwrap_or_default(),
     }
 }

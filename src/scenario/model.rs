@@ -233,6 +233,8 @@ pub struct Expect {
     pub renegotiation: Option<Renegotiation>,
     /// Whether an HTTP request arrives.
     pub http_request: Option<Presence>,
+    /// How the client program exits (checked by `quirktls run`; the server cannot see it).
+    pub client_exit: Option<ClientExit>,
 }
 
 /// How a handshake ends, as the server sees it.
@@ -279,6 +281,16 @@ impl From<bool> for Presence {
     }
 }
 
+/// How a client program ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientExit {
+    /// Exit status 0.
+    Success,
+    /// A non-zero exit status.
+    Failure,
+}
+
 macro_rules! display_as_serde {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {
@@ -289,7 +301,7 @@ macro_rules! display_as_serde {
         }
     )*};
 }
-display_as_serde!(Handshake, Renegotiation, Presence);
+display_as_serde!(Handshake, Renegotiation, Presence, ClientExit);
 
 /// A ClientHello the server chokes on (seed 001), and how it chokes.
 #[derive(Debug, Clone, PartialEq, Serialize)]

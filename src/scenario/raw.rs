@@ -94,6 +94,8 @@ pub(super) struct RawExpect {
     pub renegotiation: Option<super::Renegotiation>,
     /// received | absent
     pub http_request: Option<super::Presence>,
+    /// success | failure: the client program's exit status (checked by `quirktls run`).
+    pub client_exit: Option<super::ClientExit>,
 }
 
 /// One message-level fault.

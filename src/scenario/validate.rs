@@ -482,6 +482,7 @@ impl<'a> Validator<'a> {
             sni: raw.sni,
             renegotiation: raw.renegotiation,
             http_request: raw.http_request,
+            client_exit: raw.client_exit,
         })
     }
 

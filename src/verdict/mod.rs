@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::observe::{Event, Observation};
-use crate::scenario::{Expect, Handshake, Presence, TlsVersion};
+use crate::scenario::{ClientExit, Expect, Handshake, Presence, TlsVersion};
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,6 +82,29 @@ impl Verdict {
         Self {
             scenario: scenario.to_string(),
             mismatches,
+        }
+    }
+
+    /// Also check `expect.client_exit` against the client program's exit code (`None`:
+    /// it was killed, e.g. by a timeout, which meets neither expectation).
+    pub fn check_client_exit(&mut self, expect: &Expect, exit: Option<i32>) {
+        let Some(expected) = expect.client_exit else {
+            return;
+        };
+        let (observed, held) = match exit {
+            Some(0) => ("success".to_string(), expected == ClientExit::Success),
+            Some(code) => (
+                format!("failure (exit {code})"),
+                expected == ClientExit::Failure,
+            ),
+            None => ("no exit (killed or timed out)".to_string(), false),
+        };
+        if !held {
+            self.mismatches.push(Mismatch {
+                field: "client_exit",
+                expected: expected.to_string(),
+                observed,
+            });
         }
     }
 
@@ -177,5 +200,41 @@ fn renegotiation(obs: &Observation) -> crate::scenario::Renegotiation {
         R::Refused
     } else {
         R::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_exit(expected: Option<ClientExit>, exit: Option<i32>) -> Vec<Mismatch> {
+        let expect = Expect {
+            client_exit: expected,
+            ..Expect::default()
+        };
+        let mut verdict = Verdict {
+            scenario: "s".into(),
+            mismatches: Vec::new(),
+        };
+        verdict.check_client_exit(&expect, exit);
+        verdict.mismatches
+    }
+
+    #[test]
+    fn client_exit_compares_success_and_failure_and_never_accepts_a_kill() {
+        use ClientExit::{Failure, Success};
+        assert!(client_exit(Some(Success), Some(0)).is_empty());
+        assert!(client_exit(Some(Failure), Some(60)).is_empty());
+        assert!(client_exit(None, None).is_empty());
+        let m = client_exit(Some(Success), Some(35));
+        assert_eq!(
+            (m[0].field, m[0].expected.as_str(), m[0].observed.as_str()),
+            ("client_exit", "success", "failure (exit 35)")
+        );
+        assert_eq!(client_exit(Some(Failure), Some(0))[0].observed, "success");
+        assert_eq!(
+            client_exit(Some(Failure), None)[0].observed,
+            "no exit (killed or timed out)"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Each client program's command line, built the one way its tests run it: `openssl
 //! s_client`, curl, Python's `ssl` (tests/clients/py_client.py), Java's JSSE
-//! (tests/clients/TlsClient.java) and `gnutls-cli`.
+//! (src/runner/TlsClient.java) and `gnutls-cli`.
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
@@ -309,7 +309,7 @@ impl Client for GnutlsCli {
     }
 }
 
-/// tests/clients/TlsClient.java (Java's JSSE) with SNI `servername` ("none" for no SNI),
+/// src/runner/TlsClient.java (Java's JSSE) with SNI `servername` ("none" for no SNI),
 /// trusting the generated PKCS#12 truststore; it always sends `GET /java`.
 pub struct Java {
     servername: String,
@@ -362,7 +362,7 @@ impl Client for Java {
 /// The directory holding TlsClient.class, compiled once per source version and kept under
 /// target/tmp (keyed by a hash of the source, so an edit recompiles).
 fn java_classes() -> &'static Path {
-    const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/TlsClient.java");
+    const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/runner/TlsClient.java");
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         use std::hash::{Hash, Hasher};

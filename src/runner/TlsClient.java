@@ -1,4 +1,5 @@
-// One HTTPS request with JSSE (javax.net.ssl), used by tests/java_client.rs.
+// One HTTPS request with JSSE (javax.net.ssl): the `java` profile of `quirktls run`
+// (embedded in the binary) and the Java client of tests/java_client.rs.
 //
 // Usage: java TlsClient HOST PORT SERVERNAME TRUSTSTORE.p12 PASSWORD [CLIENT.p12 PASSWORD]
 //
