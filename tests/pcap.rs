@@ -354,3 +354,49 @@ async fn a_reset_on_the_client_hello_is_an_rst_in_the_capture() {
     let whats: Vec<&str> = obs.transcript.iter().map(|l| l.what.as_str()).collect();
     assert_eq!(whats, ["ClientHello"]);
 }
+
+/// `quirktls run` takes the same wire flags: one pcap for every scenario × client, and
+/// transcripts per client (two clients of one scenario must not overwrite each other).
+#[test]
+fn run_captures_every_client_and_keeps_transcripts_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pcap, keylog, transcripts) = files(dir.path());
+    let out = Command::new(BIN)
+        .args(["run", "--client", "curl", "--client", "python", "--json"])
+        .arg("--pcap")
+        .arg(&pcap)
+        .arg("--keylog")
+        .arg(&keylog)
+        .arg("--transcript")
+        .arg(&transcripts)
+        .args(["modern-baseline", "cipher-restricted-rsa"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let outcomes: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Python's default context refuses static RSA (no expectation there says otherwise).
+    let exits: Vec<_> = outcomes.iter().map(|o| o["exit"].as_i64()).collect();
+    assert_eq!(exits, [Some(0), Some(0), Some(0), Some(1)], "{stdout}");
+    let requests = tshark(&pcap, Some(&keylog), "http.request", &["http.request.line"]);
+    // curl and python against modern-baseline, curl against cipher-restricted-rsa.
+    assert_eq!(requests.len(), 3, "{requests:?}\n{stdout}");
+    for client in ["curl", "python"] {
+        let text = std::fs::read_to_string(transcripts.join(client).join("modern-baseline-1.txt"))
+            .unwrap();
+        assert!(
+            text.contains("ClientHello") && text.contains("ServerHello"),
+            "{text}"
+        );
+    }
+    let scripted =
+        std::fs::read_to_string(transcripts.join("curl").join("cipher-restricted-rsa-1.txt"))
+            .unwrap();
+    assert!(scripted.contains("ClientKeyExchange"), "{scripted}");
+    // The JSON lines carry the rustls transcript too (the HTML report shows it).
+    let transcript = outcomes[0]["transcript"].as_str().unwrap();
+    assert!(transcript.contains("ServerHello"), "{transcript}");
+}

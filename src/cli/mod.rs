@@ -4,6 +4,7 @@ mod pki;
 mod run;
 mod scenarios;
 mod serve;
+mod wire;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

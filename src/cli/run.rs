@@ -14,6 +14,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use quirktls::pki::{Pki, PkiSpec};
 use quirktls::runner::{self, Client, Outcome, Profile, RunOptions};
 use quirktls::scenario;
+use quirktls::server::ServerOptions;
+
+use super::wire::WireArgs;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -37,6 +40,8 @@ pub struct RunArgs {
     /// Also write an HTML report (scenarios × clients, each cell opening its connection) to FILE.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    #[command(flatten)]
+    wire: WireArgs,
     /// A client command after `--` (one more client, named by its program), with {host}
     /// {port} {addr} {url} {sni} {ca_file} {ca_p12} {client_cert} {client_key}
     /// {client_p12} {scenario} {p12_password}.
@@ -61,6 +66,11 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
         jobs: args.jobs,
         timeout: Duration::from_secs(args.timeout),
         progress: progress_bar((scenarios.len() * clients.len()) as u64),
+        // Captured always: the HTML report shows every connection's transcript.
+        server: args.wire.server_options(ServerOptions {
+            capture: true,
+            ..ServerOptions::default()
+        })?,
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let outcomes = runtime.block_on(runner::run(scenarios, pki, &clients, &options));

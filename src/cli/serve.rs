@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use quirktls::observe::PcapSink;
 use quirktls::pki::{Pki, PkiSpec, P12_PASSWORD};
 use quirktls::scenario::{self, ClientAuthMode};
 use quirktls::server::{EventSink, ScenarioServer, ServerOptions};
+
+use super::wire::WireArgs;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -24,18 +25,8 @@ pub struct ServeArgs {
     /// Write every connection's events as JSON lines to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE|-")]
     events: Option<String>,
-    /// Append the NSS key log of every handshake to FILE (for Wireshark / tshark).
-    #[arg(long, value_name = "FILE")]
-    keylog: Option<PathBuf>,
-    /// Write each connection's handshake transcript (OpenSSL -msg style: message by
-    /// message for engine scripted, record by record off the wire otherwise) to
-    /// DIR/SCENARIO-CONN.txt.
-    #[arg(long, value_name = "DIR")]
-    transcript: Option<PathBuf>,
-    /// Write every connection to FILE (created or truncated) as a pcap capture of
-    /// Ethernet/IP/TCP frames; with --keylog, tshark and Wireshark decrypt it.
-    #[arg(long, value_name = "FILE")]
-    pcap: Option<PathBuf>,
+    #[command(flatten)]
+    wire: WireArgs,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -60,10 +51,6 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             args.bind
         );
     }
-    if let Some(dir) = &args.transcript {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create --transcript directory {}", dir.display()))?;
-    }
     let spec = PkiSpec::load(spec_path)?;
     let paths = if args.paths.is_empty() {
         vec![scenario::builtin_dir()]
@@ -87,30 +74,12 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             Some(Arc::new(Mutex::new(Box::new(file))))
         }
     };
-    let keylog = match &args.keylog {
-        None => None,
-        Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open --keylog file {}", path.display()))?;
-            Some(quirktls::observe::KeyLog::new(Box::new(file)))
-        }
-    };
-    let pcap = match &args.pcap {
-        None => None,
-        Some(path) => Some(PcapSink::create(path).context("--pcap")?),
-    };
-    let options = ServerOptions {
+    let options = args.wire.server_options(ServerOptions {
         bind: args.bind,
         log: !args.quiet,
         events,
-        keylog,
-        transcript_dir: args.transcript.clone(),
-        pcap,
         ..ServerOptions::default()
-    };
+    })?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let mut servers = Vec::new();

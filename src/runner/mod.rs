@@ -208,6 +208,14 @@ pub enum RunError {
     /// Two clients have the same name, so their outcomes could not be told apart.
     #[error("client `{0}` given twice (hint: give each client once)")]
     DuplicateClient(String),
+    /// A client's transcript directory could not be made.
+    #[error("cannot create transcript directory {}: {source} (hint: check --transcript DIR)", dir.display())]
+    Transcript {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// The java profile's client did not compile.
     #[error("cannot compile the java client: {reason} (hint: the java profile needs a JDK 11 or newer, `javac` and `java` on PATH)")]
     JavaCompile {
@@ -247,6 +255,20 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Advanced once per finished run; its message names the latest started.
     pub progress: ProgressBar,
+    /// How each scenario server runs (key log, pcap, transcripts). Transcripts go to
+    /// `transcript_dir/CLIENT/`, so clients of one scenario do not overwrite each other.
+    pub server: ServerOptions,
+}
+
+/// A client name as a file name: `curl (command)` → `curl__command_`.
+fn file_name(client: &str) -> String {
+    client
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' | '_' => c,
+            _ => '_',
+        })
+        .collect()
 }
 
 /// Fill `{placeholders}` for one scenario's server.
@@ -344,7 +366,16 @@ impl Job {
         options
             .progress
             .set_message(format!("{} × {}", self.scenario.name, self.client));
-        let server = ScenarioServer::start(self.scenario, pki, &ServerOptions::default()).await?;
+        let mut server_options = options.server.clone();
+        if let Some(dir) = &server_options.transcript_dir {
+            let dir = dir.join(file_name(&self.client));
+            std::fs::create_dir_all(&dir).map_err(|source| RunError::Transcript {
+                dir: dir.clone(),
+                source,
+            })?;
+            server_options.transcript_dir = Some(dir);
+        }
+        let server = ScenarioServer::start(self.scenario, pki, &server_options).await?;
         let line = fill(&self.template, &server, pki);
         let (program, args) = line.split_first().ok_or(RunError::NoCommand)?;
         let mut child = tokio::process::Command::new(program)
