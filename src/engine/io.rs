@@ -166,6 +166,41 @@ impl ReplayTap<TcpStream> {
     }
 }
 
+impl<S> ReplayTap<S> {
+    /// Account for a write's outcome: `written` are the bytes the socket took.
+    fn wrote<'a>(
+        &mut self,
+        res: &Poll<io::Result<usize>>,
+        written: impl IntoIterator<Item = &'a [u8]>,
+    ) {
+        match res {
+            Poll::Ready(Ok(_)) => {
+                for bytes in written {
+                    self.tap.observe(bytes);
+                    if let Some(capture) = &self.capture {
+                        capture.record(Direction::Sent, bytes);
+                    }
+                }
+            }
+            Poll::Ready(Err(e)) => {
+                if let Some(capture) = &self.capture {
+                    note_reset(capture, e);
+                }
+            }
+            Poll::Pending => {}
+        }
+    }
+}
+
+/// The first `n` bytes of `bufs`, slice by slice.
+fn prefix_of<'a>(bufs: &'a [io::IoSlice<'a>], mut n: usize) -> impl Iterator<Item = &'a [u8]> {
+    bufs.iter().map_while(move |b| {
+        let take = b.len().min(n);
+        n -= take;
+        (take > 0).then(|| &b[..take])
+    })
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -174,21 +209,32 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let res = Pin::new(&mut this.inner).poll_write(cx, buf);
-        match &res {
-            Poll::Ready(Ok(n)) => {
-                this.tap.observe(&buf[..*n]);
-                if let Some(capture) = &this.capture {
-                    capture.record(Direction::Sent, &buf[..*n]);
-                }
-            }
-            Poll::Ready(Err(e)) => {
-                if let Some(capture) = &this.capture {
-                    note_reset(capture, e);
-                }
-            }
-            Poll::Pending => {}
-        }
+        let n = match res {
+            Poll::Ready(Ok(n)) => n,
+            _ => 0,
+        };
+        this.wrote(&res, [&buf[..n]]);
         res
+    }
+
+    // rustls hands over a flight as several records: one writev instead of a write each.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let res = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        let n = match res {
+            Poll::Ready(Ok(n)) => n,
+            _ => 0,
+        };
+        this.wrote(&res, prefix_of(bufs, n));
+        res
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -238,6 +284,39 @@ mod tests {
         let mut out = String::new();
         io.read_to_string(&mut out).await.unwrap();
         assert_eq!(out, "hello world");
+    }
+
+    #[tokio::test]
+    async fn vectored_writes_are_tapped_and_captured_as_far_as_written() {
+        use crate::observe::{Capture, SharedCapture};
+        let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let capture = SharedCapture::new(Capture::new(addr, addr, 1 << 20));
+        let (mut client, server) = tokio::io::duplex(1024);
+        let mut io = ReplayTap::new(Vec::new(), server).with_capture(Some(capture.clone()));
+        // A plaintext alert split across two slices, after a one-byte handshake record.
+        let slices = [[22, 3, 3, 0, 1, 9, 21, 3].as_slice(), &[3, 0, 2, 2, 112]];
+        let all = slices.concat();
+        let n = io
+            .write_vectored(&slices.map(io::IoSlice::new))
+            .await
+            .unwrap();
+        io.write_all(&all[n..]).await.unwrap();
+        let mut got = [0u8; 13];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(got.as_slice(), slices.concat());
+        assert_eq!(io.take_alerts()[0].description.0, 112);
+        let captured = capture.into_inner().unwrap();
+        let sent: Vec<u8> = captured.data().flat_map(|(_, b)| b.to_vec()).collect();
+        assert_eq!(sent, slices.concat());
+    }
+
+    #[test]
+    fn prefix_of_stops_inside_the_slice_that_was_cut() {
+        let (a, b) = ([1u8, 2, 3], [4u8, 5]);
+        let bufs = [io::IoSlice::new(&a), io::IoSlice::new(&b)];
+        let parts: Vec<&[u8]> = prefix_of(&bufs, 4).collect();
+        assert_eq!(parts, [&[1u8, 2, 3][..], &[4]]);
+        assert_eq!(prefix_of(&bufs, 0).count(), 0);
     }
 
     #[test]
