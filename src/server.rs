@@ -415,7 +415,7 @@ async fn reject_sni(stream: &mut ReplayTap<TcpStream>, sni: Option<String>, obs:
 }
 
 fn finish(mut obs: Observation, capture: Option<SharedCapture>, shared: &Shared) {
-    // The capture first: whoever sees this connection's events can read its frames.
+    // Files first: whoever sees this connection's events can read its frames and transcript.
     if let Some(mut capture) = capture.and_then(SharedCapture::into_inner) {
         capture.finish();
         if obs.transcript.is_empty() {
@@ -425,6 +425,12 @@ fn finish(mut obs: Observation, capture: Option<SharedCapture>, shared: &Shared)
             if let Err(e) = sink.write(&capture) {
                 eprintln!("cannot add connection {} to the pcap file: {e}", obs.conn);
             }
+        }
+    }
+    if let (Some(dir), false) = (&shared.options.transcript_dir, obs.transcript.is_empty()) {
+        let path = dir.join(format!("{}-{}.txt", obs.scenario, obs.conn));
+        if let Err(e) = std::fs::write(&path, obs.transcript_text()) {
+            eprintln!("cannot write transcript {}: {e}", path.display());
         }
     }
     if shared.options.log {
@@ -441,12 +447,6 @@ fn finish(mut obs: Observation, capture: Option<SharedCapture>, shared: &Shared)
                 let _ = writeln!(out, "{line}");
             }
             let _ = out.flush();
-        }
-    }
-    if let (Some(dir), false) = (&shared.options.transcript_dir, obs.transcript.is_empty()) {
-        let path = dir.join(format!("{}-{}.txt", obs.scenario, obs.conn));
-        if let Err(e) = std::fs::write(&path, obs.transcript_text()) {
-            eprintln!("cannot write transcript {}: {e}", path.display());
         }
     }
     if let Ok(mut done) = shared.collected.done.lock() {
