@@ -15,8 +15,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 const CONCURRENCY: usize = 8;
-const ROUND: Duration = Duration::from_secs(2);
-const ROUNDS: usize = 8;
+const ROUND: Duration = Duration::from_secs(1);
+const ROUNDS: usize = 16;
 
 async fn bare_server(pki: &Pki) -> SocketAddr {
     let leaf = pki.entity("server-rsa").expect("server-rsa");

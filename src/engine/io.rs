@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::observe::{Direction, SharedCapture, TcpEnd};
-use crate::wire::Alert;
+use crate::wire::{Alert, ContentType};
 
 /// Replays a prefix before reading from `inner`; watches outbound records for plaintext
 /// alerts; records the socket's traffic into a capture if given one.
@@ -96,8 +96,10 @@ impl OutboundTap {
             let Some(record) = self.pending.get(at..at + 5 + len) else {
                 break;
             };
-            // An encrypted alert is longer than two bytes, so only plaintext ones parse.
-            if let Ok((_, alert)) = Alert::from_record(record) {
+            // An encrypted alert is longer than two bytes, so only plaintext ones parse;
+            // checked first because a failed parse allocates its error.
+            let plaintext_alert = record[0] == ContentType::ALERT.0 && len == 2;
+            if let Some(Ok((_, alert))) = plaintext_alert.then(|| Alert::from_record(record)) {
                 self.alerts.push(alert);
             }
             at += 5 + len;

@@ -1,6 +1,8 @@
 //! JA3 (Salesforce) and JA4 (FoxIO, TLS over TCP) fingerprints of a parsed ClientHello.
 //! Both ignore GREASE values wherever they appear.
 
+use std::fmt::Write;
+
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
@@ -10,29 +12,29 @@ use crate::wire::{ExtensionType, ProtocolVersion};
 /// `version,ciphers,extensions,groups,point_formats`: decimal values joined by `-`,
 /// lists in the client's order.
 pub(crate) fn ja3(hello: &ClientHelloInfo) -> String {
-    fn join(values: impl Iterator<Item = u16>) -> String {
-        values.map(|v| v.to_string()).collect::<Vec<_>>().join("-")
+    // Written in place: this runs for every connection, and a String per number adds up.
+    fn join(out: &mut String, values: impl Iterator<Item = u16>) {
+        out.push(',');
+        for (i, v) in values.enumerate() {
+            let sep = if i == 0 { "" } else { "-" };
+            let _ = write!(out, "{sep}{v}");
+        }
     }
-    format!(
-        "{},{},{},{},{}",
-        hello.legacy_version.0,
-        join(
-            hello
-                .cipher_suites
-                .iter()
-                .filter(|c| !c.is_grease())
-                .map(|c| c.0)
-        ),
-        join(
-            hello
-                .extensions
-                .iter()
-                .filter(|e| !e.is_grease())
-                .map(|e| e.0)
-        ),
-        join(hello.groups.iter().filter(|g| !g.is_grease()).map(|g| g.0)),
-        join(hello.ec_point_formats.iter().map(|f| u16::from(f.0))),
-    )
+    let mut out = String::with_capacity(256);
+    let _ = write!(out, "{}", hello.legacy_version.0);
+    let ciphers = hello.cipher_suites.iter().filter(|c| !c.is_grease());
+    join(&mut out, ciphers.map(|c| c.0));
+    let extensions = hello.extensions.iter().filter(|e| !e.is_grease());
+    join(&mut out, extensions.map(|e| e.0));
+    join(
+        &mut out,
+        hello.groups.iter().filter(|g| !g.is_grease()).map(|g| g.0),
+    );
+    join(
+        &mut out,
+        hello.ec_point_formats.iter().map(|f| u16::from(f.0)),
+    );
+    out
 }
 
 /// MD5 of the JA3 string, lowercase hex.
@@ -92,9 +94,10 @@ pub(crate) fn ja4(hello: &ClientHelloInfo, first_alpn: Option<&[u8]>) -> String 
         .collect();
     let mut ja4_c = hex_list(&hashed_extensions);
     if !ja4_c.is_empty() && !sigalgs.is_empty() {
-        ja4_c = format!("{ja4_c}_{}", hex_list(&sigalgs));
+        ja4_c.push('_');
+        ja4_c.push_str(&hex_list(&sigalgs));
     }
-    format!("{ja4_a}_{ja4_b}_{}", hash12(&ja4_c))
+    [ja4_a, ja4_b, hash12(&ja4_c)].join("_")
 }
 
 fn version_code(v: ProtocolVersion) -> &'static str {
@@ -126,11 +129,12 @@ fn alpn_code(first_alpn: Option<&[u8]>) -> String {
 }
 
 fn hex_list(values: &[u16]) -> String {
-    values
-        .iter()
-        .map(|v| format!("{v:04x}"))
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut out = String::with_capacity(values.len() * 5);
+    for (i, v) in values.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        let _ = write!(out, "{sep}{v:04x}");
+    }
+    out
 }
 
 /// First 12 hex digits of SHA-256; an empty list hashes to twelve zeros by the spec.
@@ -138,8 +142,11 @@ fn hash12(list: &str) -> String {
     if list.is_empty() {
         return "0".repeat(12);
     }
-    let mut hex = format!("{:x}", Sha256::digest(list));
-    hex.truncate(12);
+    let digest = Sha256::digest(list);
+    let mut hex = String::with_capacity(12);
+    for byte in &digest[..6] {
+        let _ = write!(hex, "{byte:02x}");
+    }
     hex
 }
 
