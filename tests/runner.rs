@@ -508,3 +508,37 @@ fn the_java_profile_renegotiates_and_refuses_an_expired_certificate() {
         lines[2]
     );
 }
+
+/// On a terminal (a pty from util-linux `script`) a progress bar counts the runs on stderr
+/// and is cleared before the table; the non-terminal tests above see no trace of it.
+#[test]
+fn a_terminal_gets_a_progress_bar_that_counts_runs() {
+    let command = format!("{BIN} run --client curl modern-baseline sni-required expired");
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run script (util-linux)");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    // Counts out of 3 and names the run under way. indicatif draws at most 20 times a
+    // second, so which counts show depends on the machine's speed: at least one does.
+    let bars: Vec<&str> = screen
+        .split("\x1b[2K")
+        .filter(|l| l.starts_with('['))
+        .collect();
+    assert!(bars.iter().any(|b| b.contains("/3")), "{screen:?}");
+    let names = ["modern-baseline", "sni-required", "expired"].map(|s| format!("{s} × curl"));
+    assert!(
+        bars.iter()
+            .any(|b| names.iter().any(|n| b.contains(n.as_str()))),
+        "{screen:?}"
+    );
+    // Cleared (erase line) before the table, which follows on clean lines.
+    let cleared = screen.rfind("\x1b[2K").expect("the bar is erased");
+    let table = screen
+        .find("modern-baseline  curl  pass")
+        .expect("the table");
+    assert!(cleared < table, "{screen:?}");
+    assert!(screen.contains("3 passed, 0 failed"), "{screen:?}");
+}
