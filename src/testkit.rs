@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use crate::observe::Observation;
 use crate::pki::{default_out_dir, default_spec_path, Material, Pki, PkiError, PkiSpec};
-use crate::scenario::{self, ClientAuthMode, Scenario, ScenarioBuilder, ScenarioError};
+use crate::scenario::{self, Scenario, ScenarioBuilder, ScenarioError};
 use crate::server::{ScenarioServer, ServerError, ServerOptions};
 use crate::verdict::Verdict;
 
@@ -166,11 +166,8 @@ impl TestServer {
     /// The client identity of an mTLS (or renegotiating) scenario: key, certificate and
     /// chain in PEM and DER, PKCS#12.
     pub fn client_identity(&self) -> Option<&Material> {
-        let sc = self.server.scenario();
-        std::iter::once(&sc.tls.client_auth)
-            .chain(sc.renegotiate.as_ref().map(|r| &r.client_auth))
-            .find(|auth| auth.mode != ClientAuthMode::None)
-            .and_then(|auth| self.pki.entity(&auth.client_identity).ok())
+        let name = self.server.scenario().client_identity()?;
+        self.pki.entity(name).ok()
     }
 
     /// What the server observed on every finished connection.

@@ -34,6 +34,21 @@ fn json_lines(stdout: &str) -> Vec<Value> {
 }
 
 /// The built-in scenarios in the order `run` takes a directory: by file name.
+/// Scenario, client, verdict and exit code of each JSON line.
+fn verdict_rows(lines: &[Value]) -> Vec<(&str, &str, bool, i64)> {
+    lines
+        .iter()
+        .map(|o| {
+            (
+                o["scenario"].as_str().unwrap(),
+                o["client"].as_str().unwrap(),
+                o["passed"].as_bool().unwrap(),
+                o["exit"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn builtin_names() -> Vec<String> {
     let mut files: Vec<_> = std::fs::read_dir(SCENARIOS)
         .unwrap()
@@ -384,17 +399,7 @@ fn a_client_template_runs_beside_a_profile_in_json_lines() {
     ]);
     assert_eq!(code, Some(0), "{out}{err}");
     let lines = json_lines(&out);
-    let pairs: Vec<(&str, &str, bool, i64)> = lines
-        .iter()
-        .map(|o| {
-            (
-                o["scenario"].as_str().unwrap(),
-                o["client"].as_str().unwrap(),
-                o["passed"].as_bool().unwrap(),
-                o["exit"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let pairs = verdict_rows(&lines);
     assert_eq!(
         pairs,
         [
@@ -461,17 +466,7 @@ fn the_java_profile_renegotiates_and_refuses_an_expired_certificate() {
     ]);
     assert_eq!(code, Some(0), "{out}{err}");
     let lines = json_lines(&out);
-    let exits: Vec<(&str, &str, bool, i64)> = lines
-        .iter()
-        .map(|o| {
-            (
-                o["scenario"].as_str().unwrap(),
-                o["client"].as_str().unwrap(),
-                o["passed"].as_bool().unwrap(),
-                o["exit"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let exits = verdict_rows(&lines);
     assert_eq!(
         exits,
         [

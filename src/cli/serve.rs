@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{bail, Context};
 use clap::Args;
 use quirktls::pki::{Pki, PkiSpec, P12_PASSWORD};
-use quirktls::scenario::{self, ClientAuthMode};
+use quirktls::scenario;
 use quirktls::server::{EventSink, ScenarioServer, ServerOptions};
 
 use super::wire::WireArgs;
@@ -138,12 +138,8 @@ fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result
             "truststore_password": P12_PASSWORD,
             "client_auth": s.tls.client_auth.mode,
         });
-        // A renegotiation may ask for the certificate the first handshake did not.
-        let asks = std::iter::once(&s.tls.client_auth)
-            .chain(s.renegotiate.as_ref().map(|r| &r.client_auth))
-            .find(|auth| auth.mode != ClientAuthMode::None);
-        if let Some(auth) = asks {
-            let id = pki.entity(&auth.client_identity)?;
+        if let Some(name) = s.client_identity() {
+            let id = pki.entity(name)?;
             line["client_cert"] = serde_json::json!(id.chain_pem);
             line["client_key"] = serde_json::json!(id.key_pem);
             line["client_p12"] = serde_json::json!(id.p12);

@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::observe::Observation;
 use crate::pki::{Pki, P12_PASSWORD};
-use crate::scenario::{ClientAuthMode, Scenario};
+use crate::scenario::Scenario;
 use crate::server::{ScenarioServer, ServerError, ServerOptions};
 use crate::verdict::{Mismatch, Verdict};
 
@@ -179,7 +179,7 @@ impl Client {
 
     /// The template for `sc`, with the identity words when it asks for a client certificate.
     fn template(&self, sc: &Scenario) -> Vec<String> {
-        let identity: &[String] = if identity(sc).is_some() {
+        let identity: &[String] = if sc.client_identity().is_some() {
             &self.identity
         } else {
             &[]
@@ -289,7 +289,7 @@ fn fill(template: &[String], server: &ScenarioServer, pki: &Pki) -> Vec<String> 
         ("{scenario}", sc.name.clone()),
         ("{p12_password}", P12_PASSWORD.to_string()),
     ]);
-    if let Some(id) = identity(sc).and_then(|name| pki.entity(name).ok()) {
+    if let Some(id) = sc.client_identity().and_then(|name| pki.entity(name).ok()) {
         values.insert("{client_cert}", id.chain_pem.display().to_string());
         values.insert("{client_key}", id.key_pem.display().to_string());
         values.insert("{client_p12}", id.p12.display().to_string());
@@ -302,14 +302,6 @@ fn fill(template: &[String], server: &ScenarioServer, pki: &Pki) -> Vec<String> 
                 .fold(word.clone(), |w, (k, v)| w.replace(k, v))
         })
         .collect()
-}
-
-/// The client identity a scenario asks for, in either handshake.
-fn identity(sc: &Scenario) -> Option<&str> {
-    std::iter::once(&sc.tls.client_auth)
-        .chain(sc.renegotiate.as_ref().map(|r| &r.client_auth))
-        .find(|a| a.mode != ClientAuthMode::None)
-        .map(|a| a.client_identity.as_str())
 }
 
 /// Run every client against each scenario, each run on a fresh server (at most

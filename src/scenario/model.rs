@@ -51,6 +51,15 @@ impl Scenario {
     pub fn server_name(&self) -> &str {
         &self.tls.server_name
     }
+
+    /// The PKI name of the client identity either handshake asks for: a renegotiation
+    /// may ask for the certificate the first handshake did not.
+    pub fn client_identity(&self) -> Option<&str> {
+        std::iter::once(&self.tls.client_auth)
+            .chain(self.renegotiate.as_ref().map(|r| &r.client_auth))
+            .find(|auth| auth.mode != ClientAuthMode::None)
+            .map(|auth| auth.client_identity.as_str())
+    }
 }
 
 /// The engine that plays the scenario.
