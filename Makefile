@@ -5,16 +5,17 @@ CARGO ?= cargo
 
 all: build
 
+# The dev profile with optimised dependencies: the same build `make test` reuses.
 build:
-	$(CARGO) build --release
+	$(CARGO) build
 
 ## Serve every built-in scenario on 127.0.0.1 until Ctrl-C (prints a table of addresses).
 demo: build
-	./target/release/quirktls serve scenarios/
+	./target/debug/quirktls serve scenarios/
 
 ## Generate (or reuse) the test PKI under certs/generated/.
 pki:
-	$(CARGO) run --release -- pki generate
+	$(CARGO) run -- pki generate
 
 ## Every test: unit, integration (real clients on 127.0.0.1), property tests, doc tests.
 test: deps
@@ -23,7 +24,7 @@ test: deps
 
 ## Benchmarks: handshakes/s vs bare tokio-rustls and vs openssl s_server (scripted engine),
 ## time to every scenario ready, and the runner's overhead per scenario.
-bench: deps build
+bench: deps
 	$(CARGO) bench --bench handshake
 	$(CARGO) bench --bench startup
 	$(CARGO) bench --bench scripted_handshake

@@ -1,7 +1,7 @@
 //! IIS-style renegotiation (seed 004) against real clients: HelloRequest after the first
 //! HTTP request, a second full handshake with a CertificateRequest, then 200 or 403.7.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, Curl, Java, Python, SClient};
 use common::{Run, CLIENT_SUBJECT, HOST};

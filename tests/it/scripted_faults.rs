@@ -1,7 +1,7 @@
 //! Message-level faults of the scripted engine against `openssl s_client`: what reaches
 //! the wire (seen with `-msg`) and how the client reacts, as the server observed it.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, SClient};
 use common::{Run, HOST};

@@ -1,4 +1,4 @@
-mod common;
+use crate::common;
 
 #[tokio::test]
 async fn curl_completes_modern_baseline_and_server_observes_request() {

@@ -1,7 +1,7 @@
 //! The server's NSS key log matches what `openssl s_client -keylogfile` logs for the same
 //! connection, for both engines.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::Write;

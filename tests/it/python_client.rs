@@ -6,7 +6,7 @@
 //! `verify_code`/`verify_message`), 4 another `ssl.SSLError` (prints `reason`), 5 another
 //! `OSError`. It prints `phase: handshake|response` to say where an error happened.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, Completion, Python};
 use common::{negotiated, Run, Session, HOST, TLS12, TLS13};

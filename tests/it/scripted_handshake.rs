@@ -1,7 +1,7 @@
 //! The scripted engine does what the scenario configures: the CertificateRequest
 //! (certificate types, signature algorithms, CA names) and session resumption.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, SClient};
 use common::HOST;

@@ -1,7 +1,7 @@
 //! ClientHello intolerance (seed 001): a matching ClientHello gets the configured
 //! reaction before any engine answers; others complete.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, SClient};
 use common::HOST;

@@ -5,7 +5,7 @@
 //! 56 receive failed (a TLS 1.3 alert that arrives after the client's Finished),
 //! 60 server certificate verification failed, 98 client certificate required.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, Completion, Curl};
 use common::{negotiated, Run, Session, HOST, TLS12, TLS13};

@@ -1,7 +1,7 @@
 //! Verdicts: each built-in scenario's `expect:` checked against what the server observed
 //! when a real client (openssl s_client, with the client identity) connected.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, SClient};
 use common::HOST;

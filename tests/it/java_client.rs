@@ -6,7 +6,7 @@
 //! 4 another `SSLException`, 5 another `IOException`. It prints `phase:` and `error:` on
 //! failure, `version:`/`cipher:`/`client_cert_sent:` after the handshake.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, Java};
 use common::{Run, Session, HOST, TLS12, TLS13};

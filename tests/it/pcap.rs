@@ -2,7 +2,7 @@
 //! frames and, with the key log, decrypts the HTTP request of both engines; transcripts
 //! of rustls-engine connections are read off the wire.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Lines};

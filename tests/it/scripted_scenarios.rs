@@ -7,7 +7,7 @@
 //! Java 17's `jdk.tls.disabledAlgorithms` disables TLS 1.0/1.1, RC4 and 3DES but still
 //! enables the static-RSA (TLS_RSA_*) suites and RSA keys of 1024 bits.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! An in-process rustls 0.23 client (tokio-rustls, aws-lc-rs) against every built-in
 //! scenario: the client's specific outcome and what the server observed.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;

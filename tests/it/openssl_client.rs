@@ -1,7 +1,7 @@
 //! `openssl s_client` (OpenSSL 3.0) against every built-in scenario: its exit status and
 //! output, and what the server observed.
 
-mod common;
+use crate::common;
 
 use common::clients::{Client, SClient};
 use common::{Run, Session, CLIENT_SUBJECT, HOST, TLS12, TLS13};

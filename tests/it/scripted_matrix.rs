@@ -7,7 +7,7 @@
 //! has no RC4 and no 3DES) is skipped explicitly, printed and counted in the summary line;
 //! every attempted pair must pass.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
