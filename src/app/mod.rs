@@ -77,7 +77,8 @@ async fn echo(session: &mut Box<dyn Session>, limits: AppLimits) -> Option<Close
             Err(_) => return None,
             Ok(Ok(0)) => return None,
             Ok(Ok(n)) => n,
-            Ok(Err(_)) => return None,
+            // The session's own fatal alert ended it; otherwise our close_notify does.
+            Ok(Err(e)) => return crate::engine::session_ended(&e),
         };
         if session.write_all(&buf[..n]).await.is_err() {
             return Some(CloseKind::Reset);

@@ -224,8 +224,19 @@ fn rustls_error(err: &std::io::Error) -> Option<&::rustls::Error> {
         .and_then(|inner| inner.downcast_ref::<::rustls::Error>())
 }
 
+/// How the session itself ended the connection, when `err` says it did (after a fatal
+/// alert of its own, already observed).
+pub(crate) fn session_ended(err: &std::io::Error) -> Option<CloseKind> {
+    err.get_ref()
+        .and_then(|e| e.downcast_ref::<scripted::Ended>())
+        .map(|ended| ended.0)
+}
+
 /// How an I/O error on a session ended the connection, and the alert it carried, if any.
 pub(crate) fn classify_error(err: &std::io::Error) -> (CloseKind, Option<Alert>) {
+    if let Some(how) = session_ended(err) {
+        return (how, None);
+    }
     if let Some(scripted::PeerAlert(alert)) = err
         .get_ref()
         .and_then(|e| e.downcast_ref::<scripted::PeerAlert>())
