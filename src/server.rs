@@ -300,6 +300,16 @@ async fn handle(
         reject_sni(&mut io, sni, &mut obs).await;
         return obs;
     }
+    if flight.hello_len > shared.engine.max_hello() {
+        refuse_large_hello(
+            &mut io,
+            flight.hello_len,
+            shared.engine.max_hello(),
+            &mut obs,
+        )
+        .await;
+        return obs;
+    }
     io.replay(flight.bytes);
     let opts = &shared.options;
     if let Some(session) = shared
@@ -346,6 +356,36 @@ async fn refuse_first_flight(
         (None, _) => CloseKind::ServerClosed,
     };
     obs.push(Event::Closed { how });
+}
+
+/// A hello over the engine's limit (only rustls' 64 KiB is under the first flight's):
+/// rustls would fail it with decode_error and close before the alert is out, so the
+/// alert is written here.
+async fn refuse_large_hello(
+    io: &mut ReplayTap<TcpStream>,
+    len: usize,
+    limit: usize,
+    obs: &mut Observation,
+) {
+    use tokio::io::AsyncWriteExt;
+    obs.push(Event::HandshakeFailed {
+        reason: format!(
+            "ClientHello of {len} bytes is over the engine's {limit}-byte handshake message \
+             limit (rustls; engine scripted takes up to {} bytes)",
+            crate::observe::MAX_CLIENT_HELLO + 4
+        ),
+    });
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+    //# decode_error
+    //#    A message could not be decoded because some field was out of the
+    //#    specified range or the length of the message was incorrect.
+    let alert = Alert::fatal(AlertDescription::DECODE_ERROR);
+    let _ = io.write_all(&alert.to_record(ProtocolVersion::TLS12)).await;
+    obs.push(Event::AlertSent(alert));
+    linger_close(io).await;
+    obs.push(Event::Closed {
+        how: CloseKind::FatalAlert,
+    });
 }
 
 /// Whether the ClientHello has the property an intolerance rule looks for.

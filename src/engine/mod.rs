@@ -91,6 +91,16 @@ impl Engine {
         }
     }
 
+    /// The largest ClientHello message (header included) the engine can take: rustls
+    /// caps every handshake message at 64 KiB; ours takes OpenSSL's limit.
+    pub(crate) fn max_hello(&self) -> usize {
+        match self {
+            // rustls' MAX_HANDSHAKE_SIZE (0xffff) bounds the body.
+            Self::Rustls(_) => 0xffff + 4,
+            Self::Scripted(_) => crate::observe::MAX_CLIENT_HELLO + 4,
+        }
+    }
+
     /// Run the handshake over `io` (first flight replayed); `None` when it failed, with
     /// the failure recorded in `obs`.
     pub(crate) async fn handshake(
@@ -224,18 +234,14 @@ fn rustls_error(err: &std::io::Error) -> Option<&::rustls::Error> {
         .and_then(|inner| inner.downcast_ref::<::rustls::Error>())
 }
 
-/// How the session itself ended the connection, when `err` says it did (after a fatal
-/// alert of its own, already observed).
-pub(crate) fn session_ended(err: &std::io::Error) -> Option<CloseKind> {
-    err.get_ref()
-        .and_then(|e| e.downcast_ref::<scripted::Ended>())
-        .map(|ended| ended.0)
-}
-
 /// How an I/O error on a session ended the connection, and the alert it carried, if any.
 pub(crate) fn classify_error(err: &std::io::Error) -> (CloseKind, Option<Alert>) {
-    if let Some(how) = session_ended(err) {
-        return (how, None);
+    // The session ended it itself (its fatal alert is already observed).
+    if let Some(scripted::Ended(how)) = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<scripted::Ended>())
+    {
+        return (*how, None);
     }
     if let Some(scripted::PeerAlert(alert)) = err
         .get_ref()

@@ -44,6 +44,8 @@ pub struct FirstFlight {
     pub bytes: Vec<u8>,
     /// The parsed ClientHello, with `record_version` set.
     pub hello: ClientHelloInfo,
+    /// Length of the ClientHello message, its 4-byte header included.
+    pub hello_len: usize,
 }
 
 /// Why the first flight is not a usable ClientHello.
@@ -149,9 +151,7 @@ impl FirstFlightError {
             //# decode_error
             //#    A message could not be decoded because some field was out of the
             //#    specified range or the length of the message was incorrect.
-            Self::Hello(ClientHelloError::Malformed { .. }) => {
-                Some(AlertDescription::DECODE_ERROR)
-            }
+            Self::Hello(ClientHelloError::Malformed { .. }) => Some(AlertDescription::DECODE_ERROR),
             Self::Timeout
             | Self::Eof { .. }
             | Self::NotTls { .. }
@@ -180,10 +180,11 @@ pub async fn read_first_flight<R: AsyncRead + Unpin>(
     let mut previewed = false;
     loop {
         match scan(&bytes) {
-            Ok(Scan::Done(hello, _)) => {
+            Ok(Scan::Done(hello, _, hello_len)) => {
                 return Ok(FirstFlight {
                     bytes,
                     hello: *hello,
+                    hello_len,
                 });
             }
             Ok(Scan::Need(need)) => {
@@ -234,15 +235,15 @@ pub fn parse_first_flight(
     bytes: &[u8],
 ) -> Result<Option<(ClientHelloInfo, usize)>, FirstFlightError> {
     Ok(match scan(bytes)? {
-        Scan::Done(hello, used) => Some((*hello, used)),
+        Scan::Done(hello, used, _) => Some((*hello, used)),
         Scan::Need(_) => None,
     })
 }
 
 /// How far the bytes so far get.
 enum Scan {
-    /// The hello and the length of the records that carry it.
-    Done(Box<ClientHelloInfo>, usize),
+    /// The hello, the length of the records that carry it, and its own length.
+    Done(Box<ClientHelloInfo>, usize, usize),
     /// At least this many more bytes are needed, none of them past the current
     /// record (the async reader relies on that not to over-read).
     Need(usize),
@@ -284,13 +285,15 @@ fn scan(bytes: &[u8]) -> Result<Scan, FirstFlightError> {
 
         let mut message = Reader::new(&handshake);
         let complete = HandshakeHeader::read(&mut message)
-            .is_ok_and(|h| message.remaining().len() >= h.length as usize);
-        if complete {
+            .ok()
+            .filter(|h| message.remaining().len() >= h.length as usize);
+        if let Some(header) = complete {
             let mut hello = parse_client_hello(&handshake)?;
             hello.record_version = record_version;
             return Ok(Scan::Done(
                 Box::new(hello),
                 bytes.len() - r.remaining().len(),
+                HandshakeHeader::LEN + header.length as usize,
             ));
         }
     }

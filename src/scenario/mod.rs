@@ -15,9 +15,8 @@ pub use fault::{Fault, FaultAction, FaultParseError, Step};
 pub use load::{builtin_dir, load_file, load_paths, load_str};
 pub use model::{
     AppConfig, AppMode, CipherOrder, ClientAuth, ClientAuthMode, ClientExit, ClientRenegotiation,
-    EngineKind, Expect,
-    Handshake, HelloMatch, Intolerance, Presence, Reaction, Renegotiate, Renegotiation, Scenario,
-    SniConfig, SniPolicy, TlsConfig, TlsVersion,
+    EngineKind, Expect, Handshake, HelloMatch, Intolerance, Presence, Reaction, Renegotiate,
+    Renegotiation, Scenario, SniConfig, SniPolicy, TlsConfig, TlsVersion,
 };
 pub use raw::json_schema;
 

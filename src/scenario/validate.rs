@@ -15,9 +15,8 @@ use super::raw::{
 };
 use super::{
     AppConfig, ClientAuth, ClientAuthMode, ClientRenegotiation, EngineKind, Expect, Fault,
-    FaultAction, FaultParseError,
-    HelloMatch, Intolerance, Reaction, Renegotiate, Scenario, ScenarioError, SniConfig, TlsConfig,
-    TlsVersion,
+    FaultAction, FaultParseError, HelloMatch, Intolerance, Reaction, Renegotiate, Scenario,
+    ScenarioError, SniConfig, TlsConfig, TlsVersion,
 };
 use crate::pki::PkiSpec;
 use crate::wire::{AlertDescription, ClientCertificateType, ExtensionType, SignatureScheme};

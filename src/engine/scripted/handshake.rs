@@ -22,8 +22,8 @@ use crate::wire::{
     CipherSuite, ClientCertificateType, ClientKeyExchange, Codec, Compression, ContentType,
     DigitallySigned, ECPointFormat, EcdheParams, Extension, ExtensionType, Finished,
     HandshakeJoiner, HandshakeMessage, HandshakePayload, HandshakeTooLarge, HandshakeType,
-    KeyExchangeKind,
-    NamedGroup, ProtocolVersion, ServerHello, ServerHelloDone, ServerKeyExchange, SignatureScheme,
+    KeyExchangeKind, NamedGroup, ProtocolVersion, ServerHello, ServerHelloDone, ServerKeyExchange,
+    SignatureScheme,
 };
 
 /// What a completed handshake settled.

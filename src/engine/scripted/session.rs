@@ -202,8 +202,13 @@ impl ScriptedSession {
             // refuse_fatal breaks the last sentence on purpose, as BoringSSL does.
             ClientRenegotiation::RefuseFatal => {
                 self.attempts += 1;
-                let reason = "client renegotiation refused (tls.client_renegotiation: refuse_fatal)";
-                self.fatal(AlertDescription::NO_RENEGOTIATION, Some(refusal), reason.into());
+                let reason =
+                    "client renegotiation refused (tls.client_renegotiation: refuse_fatal)";
+                self.fatal(
+                    AlertDescription::NO_RENEGOTIATION,
+                    Some(refusal),
+                    reason.into(),
+                );
             }
             // The rest of a ClientHello split over records comes before the answer.
             _ if !complete => {}
