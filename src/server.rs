@@ -14,7 +14,7 @@ use crate::app::{self, AppLimits};
 use crate::engine::{linger_close, Engine, EngineError, ReplayTap};
 use crate::observe::{
     read_first_flight, wire_transcript, Capture, ClientHelloInfo, CloseKind, Event,
-    FirstFlightLimits, KeyLog, Observation, PcapSink, SharedCapture,
+    FirstFlightError, FirstFlightLimits, KeyLog, Observation, PcapSink, SharedCapture,
 };
 use crate::pki::Pki;
 use crate::scenario::{HelloMatch, Intolerance, Reaction, Scenario, SniPolicy};
@@ -282,12 +282,7 @@ async fn handle(
     let flight = match read_first_flight(&mut io, shared.options.first_flight).await {
         Ok(f) => f,
         Err(e) => {
-            obs.push(Event::NotTls {
-                reason: e.to_string(),
-            });
-            obs.push(Event::Closed {
-                how: CloseKind::ServerClosed,
-            });
+            refuse_first_flight(&mut io, &e, &mut obs).await;
             return obs;
         }
     };
@@ -305,6 +300,16 @@ async fn handle(
         reject_sni(&mut io, sni, &mut obs).await;
         return obs;
     }
+    if flight.hello_len > shared.engine.max_hello() {
+        refuse_large_hello(
+            &mut io,
+            flight.hello_len,
+            shared.engine.max_hello(),
+            &mut obs,
+        )
+        .await;
+        return obs;
+    }
     io.replay(flight.bytes);
     let opts = &shared.options;
     if let Some(session) = shared
@@ -319,6 +324,68 @@ async fn handle(
         app::serve(session, &scenario.app, &mut obs, limits).await;
     }
     obs
+}
+
+/// A first flight that is no usable ClientHello: the alert TLS asks for, if any (the
+/// record layer is not protected yet, so it goes in plaintext), then a close.
+async fn refuse_first_flight(
+    io: &mut ReplayTap<TcpStream>,
+    err: &FirstFlightError,
+    obs: &mut Observation,
+) {
+    use tokio::io::AsyncWriteExt;
+    obs.push(Event::NotTls {
+        reason: err.to_string(),
+    });
+    let how = match (err.alert(), err) {
+        (Some(desc), _) => {
+            let alert = Alert::fatal(desc);
+            let _ = io.write_all(&alert.to_record(ProtocolVersion::TLS10)).await;
+            obs.push(Event::AlertSent(alert));
+            linger_close(io).await;
+            CloseKind::FatalAlert
+        }
+        (None, FirstFlightError::Timeout) => CloseKind::Timeout,
+        (None, FirstFlightError::Eof { .. }) => CloseKind::Eof,
+        (None, FirstFlightError::Io(e)) => match e.kind() {
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                CloseKind::Reset
+            }
+            _ => CloseKind::Error,
+        },
+        (None, _) => CloseKind::ServerClosed,
+    };
+    obs.push(Event::Closed { how });
+}
+
+/// A hello over the engine's limit (only rustls' 64 KiB is under the first flight's):
+/// rustls would fail it with decode_error and close before the alert is out, so the
+/// alert is written here.
+async fn refuse_large_hello(
+    io: &mut ReplayTap<TcpStream>,
+    len: usize,
+    limit: usize,
+    obs: &mut Observation,
+) {
+    use tokio::io::AsyncWriteExt;
+    obs.push(Event::HandshakeFailed {
+        reason: format!(
+            "ClientHello of {len} bytes is over the engine's {limit}-byte handshake message \
+             limit (rustls; engine scripted takes up to {} bytes)",
+            crate::observe::MAX_CLIENT_HELLO + 4
+        ),
+    });
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+    //# decode_error
+    //#    A message could not be decoded because some field was out of the
+    //#    specified range or the length of the message was incorrect.
+    let alert = Alert::fatal(AlertDescription::DECODE_ERROR);
+    let _ = io.write_all(&alert.to_record(ProtocolVersion::TLS12)).await;
+    obs.push(Event::AlertSent(alert));
+    linger_close(io).await;
+    obs.push(Event::Closed {
+        how: CloseKind::FatalAlert,
+    });
 }
 
 /// Whether the ClientHello has the property an intolerance rule looks for.

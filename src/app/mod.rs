@@ -28,7 +28,7 @@ pub(crate) async fn serve(
 ) {
     let ended = match app.mode {
         AppMode::Http => http::respond(&mut session, app, obs, limits).await,
-        AppMode::Echo => echo(&mut session, limits).await,
+        AppMode::Echo => echo(&mut session, obs, limits).await,
         AppMode::None => None,
     };
     session.observe(obs);
@@ -70,14 +70,19 @@ fn ended_by(err: &std::io::Error, obs: &mut Observation) -> CloseKind {
     how
 }
 
-async fn echo(session: &mut Box<dyn Session>, limits: AppLimits) -> Option<CloseKind> {
+async fn echo(
+    session: &mut Box<dyn Session>,
+    obs: &mut Observation,
+    limits: AppLimits,
+) -> Option<CloseKind> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = match tokio::time::timeout(limits.read_timeout, session.read(&mut buf)).await {
             Err(_) => return None,
             Ok(Ok(0)) => return None,
             Ok(Ok(n)) => n,
-            Ok(Err(_)) => return None,
+            // A fatal alert (the client's or the session's own) or a broken connection.
+            Ok(Err(e)) => return Some(ended_by(&e, obs)),
         };
         if session.write_all(&buf[..n]).await.is_err() {
             return Some(CloseKind::Reset);

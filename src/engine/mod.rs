@@ -91,6 +91,16 @@ impl Engine {
         }
     }
 
+    /// The largest ClientHello message (header included) the engine can take: rustls
+    /// caps every handshake message at 64 KiB; ours takes OpenSSL's limit.
+    pub(crate) fn max_hello(&self) -> usize {
+        match self {
+            // rustls' MAX_HANDSHAKE_SIZE (0xffff) bounds the body.
+            Self::Rustls(_) => 0xffff + 4,
+            Self::Scripted(_) => crate::observe::MAX_CLIENT_HELLO + 4,
+        }
+    }
+
     /// Run the handshake over `io` (first flight replayed); `None` when it failed, with
     /// the failure recorded in `obs`.
     pub(crate) async fn handshake(
@@ -226,6 +236,13 @@ fn rustls_error(err: &std::io::Error) -> Option<&::rustls::Error> {
 
 /// How an I/O error on a session ended the connection, and the alert it carried, if any.
 pub(crate) fn classify_error(err: &std::io::Error) -> (CloseKind, Option<Alert>) {
+    // The session ended it itself (its fatal alert is already observed).
+    if let Some(scripted::Ended(how)) = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<scripted::Ended>())
+    {
+        return (*how, None);
+    }
     if let Some(scripted::PeerAlert(alert)) = err
         .get_ref()
         .and_then(|e| e.downcast_ref::<scripted::PeerAlert>())

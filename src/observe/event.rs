@@ -67,15 +67,41 @@ pub enum Event {
     HelloRequestSent,
     /// A renegotiation handshake completed with these parameters.
     Renegotiated {
+        /// Who asked for it: the server (HelloRequest) or the client (a ClientHello of
+        /// its own accord).
+        initiated_by: Party,
         /// Protocol version of the new handshake.
         version: String,
         /// IANA cipher suite name.
         cipher_suite: String,
     },
-    /// The client did not renegotiate: a no_renegotiation warning, silence until the
-    /// timeout, or a failed handshake.
-    RenegotiationRefused {
+    /// The client declined the server's HelloRequest: a no_renegotiation warning, or
+    /// silence until the timeout.
+    RenegotiationRefusedByClient {
         /// What the client did.
+        reason: String,
+    },
+    /// The server refused the client's ClientHello after the handshake, per the
+    /// scenario's `tls.client_renegotiation` policy or its `tls.max_renegotiations`.
+    RenegotiationRefusedByServer {
+        /// How: `refuse_warning`, `refuse_fatal`, `ignore`, or `max_renegotiations`.
+        how: String,
+        /// Renegotiations this connection had already completed or attempted.
+        count: u32,
+    },
+    /// A renegotiation handshake started and did not finish: one side aborted it with a
+    /// fatal alert, or the client closed or went silent.
+    RenegotiationAborted {
+        /// Who ended it.
+        by: Party,
+        /// What happened.
+        reason: String,
+    },
+    /// After the handshake the client sent what TLS forbids (a record with a bad MAC or
+    /// bad padding, an oversized record, a message out of place); the server answers
+    /// with the fatal alert that follows this event.
+    ProtocolViolation {
+        /// What was wrong.
         reason: String,
     },
     /// The HTTP request line the client sent after the handshake.
@@ -88,6 +114,25 @@ pub enum Event {
         /// The kind of ending.
         how: CloseKind,
     },
+}
+
+/// One end of the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    /// The TLS client (the program under test).
+    Client,
+    /// quirktls.
+    Server,
+}
+
+impl std::fmt::Display for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Client => "client",
+            Self::Server => "server",
+        })
+    }
 }
 
 /// How a connection ended.
@@ -157,6 +202,24 @@ impl Observation {
             .map(|s| s.elapsed().as_millis() as u64)
             .unwrap_or(0);
         self.events.push(TimedEvent { t_ms, event });
+    }
+
+    /// An empty observation on the same clock: events recorded in it (by an engine,
+    /// inside reads) keep the time they happened when [`Observation::absorb`]ed.
+    pub(crate) fn fork(&self) -> Self {
+        Self {
+            scenario: String::new(),
+            conn: self.conn,
+            events: Vec::new(),
+            transcript: Vec::new(),
+            started: self.started,
+        }
+    }
+
+    /// Move `other`'s events (with their own times) and transcript into this one.
+    pub(crate) fn absorb(&mut self, other: &mut Observation) {
+        self.events.append(&mut other.events);
+        self.transcript.append(&mut other.transcript);
     }
 
     /// The events without timestamps.
@@ -286,6 +349,17 @@ impl Observation {
                 true => ", renegotiated",
                 false => ", renegotiation refused",
             };
+        }
+        for e in self.events() {
+            match e {
+                Event::RenegotiationRefusedByServer { how, .. } => {
+                    line += &format!(", refused the client's renegotiation ({how})")
+                }
+                Event::RenegotiationAborted { by, reason } => {
+                    line += &format!(", renegotiation aborted by the {by}: {reason}")
+                }
+                _ => {}
+            }
         }
         if let Some(req) = self.http_request() {
             line += &format!(", request: {req}");

@@ -8,14 +8,20 @@ use tokio::time::{timeout_at, Instant};
 
 use super::{parse_client_hello, ClientHelloError, ClientHelloInfo};
 use crate::wire::{
-    Codec, ContentType, DecodeError, HandshakeHeader, HandshakeType, ProtocolVersion, Reader,
-    RecordHeader,
+    AlertDescription, Codec, ContentType, DecodeError, HandshakeHeader, HandshakeType,
+    ProtocolVersion, Reader, RecordHeader,
 };
+
+/// Largest ClientHello body accepted: OpenSSL's `CLIENT_HELLO_MAX_LENGTH`, every field
+/// at its largest (a 65,534-byte suite list and a 65,535-byte extensions block). A
+/// hello this size spans nine records.
+pub const MAX_CLIENT_HELLO: usize = 131_396;
 
 /// Bounds on reading the first flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirstFlightLimits {
-    /// Most bytes read before giving up (default 64 KiB).
+    /// Most bytes read before giving up (default 160 KiB: a [`MAX_CLIENT_HELLO`] hello
+    /// in records of 1 KiB and more).
     pub max_bytes: usize,
     /// Time allowed for the whole first flight (default 10 s).
     pub timeout: Duration,
@@ -24,7 +30,7 @@ pub struct FirstFlightLimits {
 impl Default for FirstFlightLimits {
     fn default() -> Self {
         Self {
-            max_bytes: 64 * 1024,
+            max_bytes: 160 * 1024,
             timeout: Duration::from_secs(10),
         }
     }
@@ -38,6 +44,8 @@ pub struct FirstFlight {
     pub bytes: Vec<u8>,
     /// The parsed ClientHello, with `record_version` set.
     pub hello: ClientHelloInfo,
+    /// Length of the ClientHello message, its 4-byte header included.
+    pub hello_len: usize,
 }
 
 /// Why the first flight is not a usable ClientHello.
@@ -93,12 +101,64 @@ pub enum FirstFlightError {
         /// The limit.
         limit: usize,
     },
+    /// The ClientHello's header declares a body over [`MAX_CLIENT_HELLO`]; refused as
+    /// soon as the header arrives.
+    #[error(
+        "ClientHello declares {length} bytes, over the {limit}-byte limit \
+         (OpenSSL's CLIENT_HELLO_MAX_LENGTH; illegal_parameter)"
+    )]
+    HelloTooLarge {
+        /// The body length the handshake header declares.
+        length: usize,
+        /// [`MAX_CLIENT_HELLO`].
+        limit: usize,
+    },
     /// The handshake message is not a valid ClientHello.
     #[error(transparent)]
     Hello(#[from] ClientHelloError),
     /// Reading from the connection failed.
     #[error("reading the first flight: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl FirstFlightError {
+    /// The fatal alert a server sends for this failure (both engines, before either
+    /// answers); `None` when the peer is gone, silent, or not speaking TLS at all.
+    pub fn alert(&self) -> Option<AlertDescription> {
+        match self {
+            //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+            //# unexpected_message
+            //#    An inappropriate message was received.
+            Self::UnexpectedRecord { .. }
+            | Self::Hello(ClientHelloError::NotClientHello { .. }) => {
+                Some(AlertDescription::UNEXPECTED_MESSAGE)
+            }
+            //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+            //# record_overflow
+            //#    A TLSCiphertext record was received that had a length more than
+            //#    2^14+2048 bytes, or a record decrypted to a TLSCompressed record
+            //#    with more than 2^14+1024 bytes.
+            Self::RecordTooLarge { .. } => Some(AlertDescription::RECORD_OVERFLOW),
+            //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+            //# illegal_parameter
+            //#    A field in the handshake was out of range or inconsistent with
+            //#    other fields.
+            // (OpenSSL's answer to a message over its size limit.)
+            Self::HelloTooLarge { .. } | Self::TooLarge { .. } => {
+                Some(AlertDescription::ILLEGAL_PARAMETER)
+            }
+            //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+            //# decode_error
+            //#    A message could not be decoded because some field was out of the
+            //#    specified range or the length of the message was incorrect.
+            Self::Hello(ClientHelloError::Malformed { .. }) => Some(AlertDescription::DECODE_ERROR),
+            Self::Timeout
+            | Self::Eof { .. }
+            | Self::NotTls { .. }
+            | Self::Sslv2Hello { .. }
+            | Self::Io(_) => None,
+        }
+    }
 }
 
 /// What one read asks for at least: a whole ClientHello in the common case.
@@ -120,10 +180,11 @@ pub async fn read_first_flight<R: AsyncRead + Unpin>(
     let mut previewed = false;
     loop {
         match scan(&bytes) {
-            Ok(Scan::Done(hello, _)) => {
+            Ok(Scan::Done(hello, _, hello_len)) => {
                 return Ok(FirstFlight {
                     bytes,
                     hello: *hello,
+                    hello_len,
                 });
             }
             Ok(Scan::Need(need)) => {
@@ -174,15 +235,15 @@ pub fn parse_first_flight(
     bytes: &[u8],
 ) -> Result<Option<(ClientHelloInfo, usize)>, FirstFlightError> {
     Ok(match scan(bytes)? {
-        Scan::Done(hello, used) => Some((*hello, used)),
+        Scan::Done(hello, used, _) => Some((*hello, used)),
         Scan::Need(_) => None,
     })
 }
 
 /// How far the bytes so far get.
 enum Scan {
-    /// The hello and the length of the records that carry it.
-    Done(Box<ClientHelloInfo>, usize),
+    /// The hello, the length of the records that carry it, and its own length.
+    Done(Box<ClientHelloInfo>, usize, usize),
     /// At least this many more bytes are needed, none of them past the current
     /// record (the async reader relies on that not to over-read).
     Need(usize),
@@ -211,6 +272,10 @@ fn scan(bytes: &[u8]) -> Result<Scan, FirstFlightError> {
         if length > RecordHeader::MAX_PLAINTEXT {
             return Err(FirstFlightError::RecordTooLarge { length });
         }
+        // The hello's header may be in before its record is whole: check it now, so a
+        // declared 16 MB is refused at once instead of after the timeout.
+        let arrived = &r.remaining()[..length.min(r.remaining().len())];
+        check_hello_header(&handshake, arrived)?;
         let fragment = match r.take(length, "record") {
             Ok(fragment) => fragment,
             Err(e) => return need_more(e),
@@ -218,25 +283,42 @@ fn scan(bytes: &[u8]) -> Result<Scan, FirstFlightError> {
         record_version.get_or_insert(header.version);
         handshake.extend_from_slice(fragment);
 
-        // Say "not a ClientHello" as soon as the type byte is known.
-        if let Some(&typ) = handshake.first() {
-            let got = HandshakeType(typ);
-            if got != HandshakeType::CLIENT_HELLO {
-                return Err(ClientHelloError::NotClientHello { got }.into());
-            }
-        }
         let mut message = Reader::new(&handshake);
         let complete = HandshakeHeader::read(&mut message)
-            .is_ok_and(|h| message.remaining().len() >= h.length as usize);
-        if complete {
+            .ok()
+            .filter(|h| message.remaining().len() >= h.length as usize);
+        if let Some(header) = complete {
             let mut hello = parse_client_hello(&handshake)?;
             hello.record_version = record_version;
             return Ok(Scan::Done(
                 Box::new(hello),
                 bytes.len() - r.remaining().len(),
+                HandshakeHeader::LEN + header.length as usize,
             ));
         }
     }
+}
+
+/// The type and declared length of the hello, once the bytes so far (`handshake`, then
+/// `more`) hold its 4-byte header.
+fn check_hello_header(handshake: &[u8], more: &[u8]) -> Result<(), FirstFlightError> {
+    let mut head = handshake.iter().chain(more).copied();
+    let Some(got) = head.next().map(HandshakeType) else {
+        return Ok(());
+    };
+    if got != HandshakeType::CLIENT_HELLO {
+        return Err(ClientHelloError::NotClientHello { got }.into());
+    }
+    if let (Some(a), Some(b), Some(c)) = (head.next(), head.next(), head.next()) {
+        let length = u32::from_be_bytes([0, a, b, c]) as usize;
+        if length > MAX_CLIENT_HELLO {
+            return Err(FirstFlightError::HelloTooLarge {
+                length,
+                limit: MAX_CLIENT_HELLO,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Headers and fragments can only fail to decode by running out of bytes.

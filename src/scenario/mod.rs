@@ -14,9 +14,9 @@ pub use error::ScenarioError;
 pub use fault::{Fault, FaultAction, FaultParseError, Step};
 pub use load::{builtin_dir, load_file, load_paths, load_str};
 pub use model::{
-    AppConfig, AppMode, CipherOrder, ClientAuth, ClientAuthMode, ClientExit, EngineKind, Expect,
-    Handshake, HelloMatch, Intolerance, Presence, Reaction, Renegotiate, Renegotiation, Scenario,
-    SniConfig, SniPolicy, TlsConfig, TlsVersion,
+    AppConfig, AppMode, CipherOrder, ClientAuth, ClientAuthMode, ClientExit, ClientRenegotiation,
+    EngineKind, Expect, Handshake, HelloMatch, Intolerance, Presence, Reaction, Renegotiate,
+    Renegotiation, Scenario, SniConfig, SniPolicy, TlsConfig, TlsVersion,
 };
 pub use raw::json_schema;
 

@@ -144,6 +144,42 @@ pub struct TlsConfig {
     /// Use the extended master secret (RFC 7627) when the client offers it (scripted
     /// engine; rustls always does).
     pub extended_master_secret: bool,
+    /// What the server does with a ClientHello the client sends after the handshake
+    /// without being asked (rustls: always `refuse_warning`).
+    pub client_renegotiation: ClientRenegotiation,
+    /// Renegotiations one connection may have, whoever starts them; the next ClientHello
+    /// is refused with a fatal handshake_failure (scripted engine).
+    pub max_renegotiations: u32,
+}
+
+/// The server's answer to a client-initiated renegotiation (a ClientHello after the
+/// handshake that no HelloRequest asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientRenegotiation {
+    /// Run the new handshake (OpenSSL's default, IIS).
+    #[default]
+    Accept,
+    /// A no_renegotiation warning, then carry on with the old keys (OpenSSL with
+    /// SSL_OP_NO_RENEGOTIATION: nginx, Apache httpd; rustls; Go closes after it).
+    RefuseWarning,
+    /// A fatal no_renegotiation alert and close (BoringSSL).
+    RefuseFatal,
+    /// Drop the ClientHello without a word and keep reading: the client waits for a
+    /// ServerHello that never comes.
+    Ignore,
+}
+
+impl ClientRenegotiation {
+    /// The scenario spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::RefuseWarning => "refuse_warning",
+            Self::RefuseFatal => "refuse_fatal",
+            Self::Ignore => "ignore",
+        }
+    }
 }
 
 /// Whose preference picks the cipher suite.
@@ -264,7 +300,8 @@ pub enum Handshake {
 pub enum Renegotiation {
     /// It completed.
     Completes,
-    /// The client declined, stayed silent, or failed it.
+    /// Either side refused it (the client declined or stayed silent; the server's
+    /// policy said no), or a side aborted it.
     Refused,
     /// None was attempted.
     None,

@@ -11,7 +11,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::{AppMode, CipherOrder, ClientAuthMode, EngineKind, SniPolicy, TlsVersion};
+use super::{
+    AppMode, CipherOrder, ClientAuthMode, ClientRenegotiation, EngineKind, SniPolicy, TlsVersion,
+};
 
 /// Default of `tls.certificate`.
 pub(super) const DEFAULT_CERTIFICATE: &str = "server-rsa";
@@ -21,6 +23,9 @@ pub(super) const FALLBACK_SERVER_NAME: &str = "server.quirktls.test";
 pub(crate) const DEFAULT_TRUST: &str = "client-ca";
 /// Default of `tls.client_auth.client_identity`.
 pub(super) const DEFAULT_CLIENT_IDENTITY: &str = "client";
+/// Default of `tls.max_renegotiations`: enough for any real client, few enough that a
+/// renegotiation loop cannot grow a connection's state without bound.
+pub(crate) const DEFAULT_MAX_RENEGOTIATIONS: u32 = 10;
 /// Default of `app.status`.
 pub(super) const DEFAULT_STATUS: u16 = 200;
 /// Default of `app.body`.
@@ -217,6 +222,15 @@ pub(super) struct RawTls {
     /// Engine scripted: resume sessions by ID (abbreviated handshakes); default false.
     #[schemars(with = "Option<bool>", extend("default" = false))]
     pub resumption: Option<Spanned<bool>>,
+    /// A ClientHello the client sends after the handshake unasked: `accept` (default on
+    /// engine scripted), `refuse_warning` (a no_renegotiation warning; rustls' only
+    /// answer), `refuse_fatal` (a fatal no_renegotiation) or `ignore` (no answer).
+    #[schemars(with = "Option<ClientRenegotiation>")]
+    pub client_renegotiation: Option<Spanned<ClientRenegotiation>>,
+    /// Engine scripted: renegotiations per connection, whoever starts them; the next
+    /// ClientHello gets a fatal handshake_failure. Default 10.
+    #[schemars(with = "Option<u32>", extend("default" = DEFAULT_MAX_RENEGOTIATIONS))]
+    pub max_renegotiations: Option<Spanned<u32>>,
 }
 
 /// A key-exchange group.

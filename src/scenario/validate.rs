@@ -10,12 +10,13 @@ use super::caps::iana_suite_name;
 use super::raw::{
     RawApp, RawClientAuth, RawExpect, RawFault, RawHelloMatch, RawIntolerance, RawReaction,
     RawRenegotiate, RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE,
-    DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST, FALLBACK_SERVER_NAME,
+    DEFAULT_CLIENT_IDENTITY, DEFAULT_MAX_RENEGOTIATIONS, DEFAULT_STATUS, DEFAULT_TRUST,
+    FALLBACK_SERVER_NAME,
 };
 use super::{
-    AppConfig, ClientAuth, ClientAuthMode, EngineKind, Expect, Fault, FaultAction, FaultParseError,
-    HelloMatch, Intolerance, Reaction, Renegotiate, Scenario, ScenarioError, SniConfig, TlsConfig,
-    TlsVersion,
+    AppConfig, ClientAuth, ClientAuthMode, ClientRenegotiation, EngineKind, Expect, Fault,
+    FaultAction, FaultParseError, HelloMatch, Intolerance, Reaction, Renegotiate, Scenario,
+    ScenarioError, SniConfig, TlsConfig, TlsVersion,
 };
 use crate::pki::PkiSpec;
 use crate::wire::{AlertDescription, ClientCertificateType, ExtensionType, SignatureScheme};
@@ -184,7 +185,42 @@ impl<'a> Validator<'a> {
                 raw.extended_master_secret,
                 "extended_master_secret",
             )?,
+            client_renegotiation: self.client_renegotiation(engine, raw.client_renegotiation)?,
+            max_renegotiations: match raw.max_renegotiations {
+                Some(max) if !engine.can_renegotiate() => {
+                    return Err(self.error(
+                        max.referenced,
+                        format!("engine {} never renegotiates", engine.name()),
+                        "use engine scripted to renegotiate",
+                    ))
+                }
+                max => max.map_or(DEFAULT_MAX_RENEGOTIATIONS, |m| m.value),
+            },
         })
+    }
+
+    /// rustls answers every client renegotiation with a no_renegotiation warning; only
+    /// the scripted engine can do otherwise.
+    fn client_renegotiation(
+        &self,
+        engine: EngineKind,
+        raw: Option<Spanned<ClientRenegotiation>>,
+    ) -> Result<ClientRenegotiation, ScenarioError> {
+        let fixed = ClientRenegotiation::RefuseWarning;
+        match raw {
+            Some(p) if !engine.can_renegotiate() && p.value != fixed => Err(self.error(
+                p.referenced,
+                format!(
+                    "engine {} cannot `{}` a client renegotiation",
+                    engine.name(),
+                    p.value.name()
+                ),
+                "rustls always refuses with a no_renegotiation warning; use engine scripted",
+            )),
+            Some(p) => Ok(p.value),
+            None if engine.can_renegotiate() => Ok(ClientRenegotiation::Accept),
+            None => Ok(fixed),
+        }
     }
 
     /// An on/off feature that defaults to on; only engines that can turn it off accept `false`.

@@ -193,10 +193,14 @@ fn renegotiation(obs: &Observation) -> crate::scenario::Renegotiation {
     use crate::scenario::Renegotiation as R;
     if obs.renegotiated() {
         R::Completes
-    } else if obs
-        .events()
-        .any(|e| matches!(e, Event::RenegotiationRefused { .. }))
-    {
+    } else if obs.events().any(|e| {
+        matches!(
+            e,
+            Event::RenegotiationRefusedByClient { .. }
+                | Event::RenegotiationRefusedByServer { .. }
+                | Event::RenegotiationAborted { .. }
+        )
+    }) {
         R::Refused
     } else {
         R::None

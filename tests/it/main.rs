@@ -18,6 +18,7 @@ mod python_client;
 mod runner;
 mod rustls_client;
 mod scenario_validate;
+mod scripted_alerts;
 mod scripted_faults;
 mod scripted_handshake;
 mod scripted_matrix;

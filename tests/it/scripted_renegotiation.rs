@@ -22,7 +22,7 @@ fn kinds(obs: &Observation) -> Vec<&'static str> {
             Event::HttpRequest { .. } => "http_request",
             Event::HelloRequestSent => "hello_request_sent",
             Event::Renegotiated { .. } => "renegotiated",
-            Event::RenegotiationRefused { .. } => "renegotiation_refused",
+            Event::RenegotiationRefusedByClient { .. } => "renegotiation_refused_by_client",
             Event::AlertReceived(_) => "alert_received",
             Event::AlertSent(_) => "alert_sent",
             Event::HandshakeFailed { .. } => "handshake_failed",
@@ -217,7 +217,7 @@ async fn a_client_that_refuses_renegotiation_is_observed_and_gets_403_7() {
     run.expect_status(0);
     assert_body(&run, FORBIDDEN);
     let refused = obs.events().find_map(|e| match e {
-        Event::RenegotiationRefused { reason } => Some(reason.clone()),
+        Event::RenegotiationRefusedByClient { reason } => Some(reason.clone()),
         _ => None,
     });
     assert_eq!(

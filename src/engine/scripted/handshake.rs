@@ -15,14 +15,15 @@ use super::faults::{self, Abort, Outgoing, SendError};
 use super::records::{RecordError, RecordIo};
 use super::sessions::Saved;
 use super::{ClientAuthPlan, ScriptedConfig, ServedCert};
-use crate::observe::{parse_client_hello, ClientHelloInfo, Direction};
+use crate::observe::{parse_client_hello, ClientHelloInfo, Direction, MAX_CLIENT_HELLO};
 use crate::scenario::{Fault, FaultAction, Step};
 use crate::wire::{
     AlertDescription, Certificate, CertificateRequest, CertificateVerify, ChangeCipherSpec,
     CipherSuite, ClientCertificateType, ClientKeyExchange, Codec, Compression, ContentType,
     DigitallySigned, ECPointFormat, EcdheParams, Extension, ExtensionType, Finished,
-    HandshakeJoiner, HandshakeMessage, HandshakePayload, HandshakeType, KeyExchangeKind,
-    NamedGroup, ProtocolVersion, ServerHello, ServerHelloDone, ServerKeyExchange, SignatureScheme,
+    HandshakeJoiner, HandshakeMessage, HandshakePayload, HandshakeTooLarge, HandshakeType,
+    KeyExchangeKind, NamedGroup, ProtocolVersion, ServerHello, ServerHelloDone, ServerKeyExchange,
+    SignatureScheme,
 };
 
 /// What a completed handshake settled.
@@ -245,9 +246,7 @@ impl Reader {
                     format!("expected a handshake record, got {}", record.content_type),
                 ));
             }
-            self.joiner
-                .push(&record.payload)
-                .map_err(|e| Failure::new(AlertDescription::DECODE_ERROR, e.to_string()))?;
+            self.joiner.push(&record.payload).map_err(too_large)?;
         }
     }
 
@@ -264,6 +263,49 @@ impl Reader {
             ));
         }
         Ok(msg)
+    }
+}
+
+/// A handshake message declaring more than the joiner takes, refused from its header.
+fn too_large(e: HandshakeTooLarge) -> Failure {
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+    //# illegal_parameter
+    //#    A field in the handshake was out of range or inconsistent with
+    //#    other fields.
+    // (OpenSSL's answer to a message over its size limit.)
+    Failure::new(AlertDescription::ILLEGAL_PARAMETER, e.to_string())
+}
+
+/// Extensions this engine reads: one whose contents do not parse is a decode_error
+/// rather than ignored.
+const READ_EXTENSIONS: [ExtensionType; 7] = [
+    ExtensionType::SERVER_NAME,
+    ExtensionType::SUPPORTED_GROUPS,
+    ExtensionType::EC_POINT_FORMATS,
+    ExtensionType::SIGNATURE_ALGORITHMS,
+    ExtensionType::ALPN,
+    ExtensionType::EXTENDED_MASTER_SECRET,
+    ExtensionType::RENEGOTIATION_INFO,
+];
+
+/// Refuse a hello with a malformed extension this engine would act on.
+fn check_extensions(hello: &ClientHelloInfo) -> Result<(), Failure> {
+    match hello
+        .malformed_extensions
+        .iter()
+        .find(|t| READ_EXTENSIONS.contains(t))
+    {
+        //= https://www.rfc-editor.org/rfc/rfc7627#section-5.1
+        //# The "extension_data" field of this extension is empty.
+        Some(&ExtensionType::EXTENDED_MASTER_SECRET) => Err(decode_error(
+            "extended_master_secret carries data; its extension_data must be empty (RFC 7627 §5.1)",
+        )),
+        //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+        //# decode_error
+        //#    A message could not be decoded because some field was out of the
+        //#    specified range or the length of the message was incorrect.
+        Some(typ) => Err(decode_error(format!("malformed {typ} extension"))),
+        None => Ok(()),
     }
 }
 
@@ -364,17 +406,17 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     rec: &mut RecordIo<S>,
     round: &Round<'_>,
 ) -> Result<Established, Failure> {
+    // Every message may be as large as the largest ClientHello (OpenSSL takes 100 KiB
+    // certificate lists), no larger.
     let mut reader = Reader {
-        joiner: HandshakeJoiner::default(),
+        joiner: HandshakeJoiner::with_limit(MAX_CLIENT_HELLO),
     };
     if !round.already_read.is_empty() {
-        reader
-            .joiner
-            .push(round.already_read)
-            .map_err(|e| Failure::new(AlertDescription::DECODE_ERROR, e.to_string()))?;
+        reader.joiner.push(round.already_read).map_err(too_large)?;
     }
     let hello_msg = reader.expect(rec, HandshakeType::CLIENT_HELLO).await?;
     let hello = parse_client_hello(&hello_msg.to_bytes()).map_err(decode_error)?;
+    check_extensions(&hello)?;
     let version = choose_version(cfg, &hello)?;
     rec.version = version;
     let cert = cfg.cert_for(hello.sni.as_deref());
@@ -719,6 +761,19 @@ fn renegotiation_binding(
             Ok((secure, secure.then(Vec::new)))
         }
         Some(prev) if prev.secure_renegotiation => {
+            //= https://www.rfc-editor.org/rfc/rfc5746#section-3.7
+            //# When a ClientHello is received, the server MUST verify that it does
+            //# not contain the TLS_EMPTY_RENEGOTIATION_INFO_SCSV SCSV.  If the SCSV
+            //# is present, the server MUST abort the handshake.
+            if hello.scsv {
+                return Err(Failure::new(
+                    AlertDescription::HANDSHAKE_FAILURE,
+                    "renegotiation ClientHello carries TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 §3.7)",
+                ));
+            }
+            //= https://www.rfc-editor.org/rfc/rfc5746#section-3.7
+            //# The server MUST verify that the "renegotiation_info" extension is
+            //# present; if it is not, the server MUST abort the handshake.
             if offered != Some(prev.client_verify.as_slice()) {
                 return Err(Failure::new(
                     AlertDescription::HANDSHAKE_FAILURE,

@@ -22,13 +22,15 @@ use self::crypto::keys::ServerKey;
 use self::crypto::suites::SuiteSpec;
 use self::faults::Abort;
 use self::handshake::{Failure, Round};
-pub(crate) use self::records::PeerAlert;
 use self::records::{AppRecords, RecordError, RecordIo};
+pub(crate) use self::records::{Ended, PeerAlert};
 use self::session::ScriptedSession;
 use super::{EngineError, ReplayTap, Session};
 use crate::observe::{CloseKind, Event, KeyLog, Observation};
 use crate::pki::Pki;
-use crate::scenario::{CipherOrder, ClientAuthMode, Fault, Scenario, Step, TlsVersion};
+use crate::scenario::{
+    CipherOrder, ClientAuthMode, ClientRenegotiation, Fault, Scenario, Step, TlsVersion,
+};
 use crate::wire::{
     Alert, AlertDescription, CipherSuite, ClientCertificateType, NamedGroup, ProtocolVersion,
     SignatureScheme,
@@ -107,6 +109,10 @@ pub(crate) struct ScriptedConfig {
     renegotiate: Option<Option<ClientAuthPlan>>,
     secure_renegotiation: bool,
     extended_master_secret: bool,
+    /// The answer to a ClientHello the client sends unasked after the handshake.
+    client_renegotiation: ClientRenegotiation,
+    /// ClientHellos after the first handshake (and HelloRequests) one connection may have.
+    max_renegotiations: u32,
     /// Message-level faults, applied to every handshake and the first app record.
     faults: Vec<Fault>,
     /// NSS key log: a CLIENT_RANDOM line per handshake.
@@ -194,6 +200,8 @@ impl ScriptedConfig {
             renegotiate,
             secure_renegotiation: tls.secure_renegotiation,
             extended_master_secret: tls.extended_master_secret,
+            client_renegotiation: tls.client_renegotiation,
+            max_renegotiations: tls.max_renegotiations,
             faults: scenario.faults.clone(),
             keylog,
             sessions: tls.resumption.then(sessions::SessionCache::default),
@@ -239,7 +247,12 @@ impl ScriptedConfig {
                     .map(|f| f.action.clone())
                     .collect();
                 let app = AppRecords::new(rec, first_record_faults);
-                Some(Box::new(ScriptedSession::new(app, self.clone(), done)))
+                Some(Box::new(ScriptedSession::new(
+                    app,
+                    self.clone(),
+                    done,
+                    obs.fork(),
+                )))
             }
             Err(failure) => {
                 let how = report_failure(failure, &mut rec, obs).await;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::crypto::protect::Protection;
-use crate::observe::{Direction, TranscriptLine};
+use crate::observe::{CloseKind, Direction, TranscriptLine};
 use crate::scenario::FaultAction;
 use crate::wire::{
     Alert, AlertDescription, AlertLevel, Codec, ContentType, ProtocolVersion, RecordHeader,
@@ -57,6 +57,8 @@ fn take_record(buf: &mut Vec<u8>) -> Result<Option<(RecordHeader, Vec<u8>)>, Rec
         reason: format!("bad record header: {e}"),
     })?;
     let len = usize::from(header.length);
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-6.2.3
+    //# The length MUST NOT exceed 2^14 + 2048.
     if len > MAX_FRAGMENT {
         return Err(RecordError::Bad {
             alert: AlertDescription::RECORD_OVERFLOW,
@@ -229,6 +231,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecordIo<S> {
 #[error("client sent alert {0}")]
 pub(crate) struct PeerAlert(pub Alert);
 
+/// A record after the handshake that TLS answers with a fatal alert (a bad MAC, an
+/// overflow, a message out of place); carried in an `io::Error` to the session, which
+/// sends the alert and closes.
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}")]
+pub(super) struct RecordFailure {
+    /// The alert to send.
+    pub alert: AlertDescription,
+    /// What was wrong.
+    pub reason: String,
+}
+
+impl RecordFailure {
+    fn error(alert: AlertDescription, reason: impl Into<String>) -> io::Error {
+        io::Error::other(Self {
+            alert,
+            reason: reason.into(),
+        })
+    }
+}
+
+impl From<RecordError> for io::Error {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Bad { alert, reason } => RecordFailure::error(alert, reason),
+            RecordError::Io(e) => e,
+            other => io::Error::other(other),
+        }
+    }
+}
+
+/// The session ended the connection itself (a fatal alert sent, a failed renegotiation),
+/// carried in an `io::Error` to the app layer: how it ended.
+#[derive(Debug, thiserror::Error)]
+#[error("the server ended the connection ({0:?})")]
+pub(crate) struct Ended(pub CloseKind);
+
 /// Application data in and out of an established connection, record by record.
 pub(super) struct AppRecords<S> {
     pub rec: RecordIo<S>,
@@ -245,6 +284,8 @@ pub(super) struct AppRecords<S> {
     storm: bool,
     /// Handshake bytes the client sent after the handshake (a renegotiation ClientHello).
     pub client_handshake: Vec<u8>,
+    /// A HelloRequest went out that no ClientHello has answered yet.
+    pub hello_requested: bool,
     /// Warning alerts the client sent (no_renegotiation), not yet observed.
     pub warnings: Vec<Alert>,
 }
@@ -261,6 +302,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
         Self {
             storm,
             client_handshake: Vec::new(),
+            hello_requested: false,
             warnings: Vec::new(),
             rec,
             plain: Vec::new(),
@@ -366,8 +408,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
             ContentType::ALERT => {
                 self.rec
                     .note(Direction::Received, ContentType::ALERT, &record.payload);
-                let alert = Alert::from_bytes(&record.payload)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                let alert = Alert::from_bytes(&record.payload).map_err(|e| {
+                    RecordFailure::error(AlertDescription::DECODE_ERROR, format!("bad alert: {e}"))
+                })?;
                 if alert.description == AlertDescription::CLOSE_NOTIFY {
                     self.peer_closed = true;
                     Ok(())
@@ -382,8 +425,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
                 self.client_handshake.extend_from_slice(&record.payload);
                 Err(io::Error::other(HandshakeArrived))
             }
-            other => Err(io::Error::new(
-                io::ErrorKind::InvalidData,
+            //= https://www.rfc-editor.org/rfc/rfc5246#section-6
+            //# If a TLS implementation receives an unexpected record type, it MUST
+            //# send an unexpected_message alert.
+            other => Err(RecordFailure::error(
+                AlertDescription::UNEXPECTED_MESSAGE,
                 format!("unexpected {other} record after the handshake"),
             )),
         }
@@ -407,11 +453,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
             if this.peer_closed {
                 return Poll::Ready(Ok(()));
             }
-            let taken = take_record(&mut this.rec.inbuf)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-            if let Some((header, fragment)) = taken {
-                let record = open(&mut this.rec.read, header, &fragment)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            // Bad MAC and bad padding fail alike (and in constant time) inside `open`.
+            //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
+            //# bad_record_mac
+            //#    This alert is returned if a record is received with an incorrect
+            //#    MAC.  This alert also MUST be returned if an alert is sent because
+            //#    a TLSCiphertext decrypted in an invalid way: either it wasn't an
+            //#    even multiple of the block length, or its padding values, when
+            //#    checked, weren't correct.
+            if let Some((header, fragment)) = take_record(&mut this.rec.inbuf)? {
+                let record = open(&mut this.rec.read, header, &fragment)?;
                 this.on_record(record)?;
                 continue;
             }
@@ -434,6 +485,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
         std::task::ready!(this.poll_drain(cx))?;
         let n = buf.len().min(RecordHeader::MAX_PLAINTEXT);
         if this.storm {
+            this.hello_requested = true;
             let hello_request = [0u8, 0, 0, 0];
             this.rec
                 .note(Direction::Sent, ContentType::HANDSHAKE, &hello_request);
