@@ -20,9 +20,13 @@ import sys
 from tlslite import HandshakeSettings, TLSConnection
 from tlslite import messages as tls_messages
 from tlslite import tlsconnection, tlsrecordlayer
-from tlslite.constants import AlertDescription, CipherSuite, ContentType, HandshakeType
+from tlslite.constants import (AlertDescription, CipherSuite, ContentType, ECPointFormat,
+                               ExtensionType, GroupName, HandshakeType, HashAlgorithm,
+                               SignatureAlgorithm, SignatureScheme)
 from tlslite.errors import TLSAbruptCloseError, TLSLocalAlert, TLSRemoteAlert
-from tlslite.extensions import RenegotiationInfoExtension, SNIExtension
+from tlslite.extensions import (ECPointFormatsExtension, RenegotiationInfoExtension,
+                                SignatureAlgorithmsExtension, SNIExtension,
+                                SupportedGroupsExtension, TLSExtension)
 from tlslite.messages import ClientHello, Message
 
 # The verify_data of the last Finished each side sent (RFC 5746 binds to them), and
@@ -48,6 +52,19 @@ class Finished(tls_messages.Finished):
 
 tlsconnection.Finished = Finished
 tlsrecordlayer.Finished = Finished
+
+# The server's last alert: TLSConnection.read() swallows close_notify (and returns b""),
+# so remember every alert as it is raised.
+LAST_ALERT = {}
+_remote_alert_init = TLSRemoteAlert.__init__
+
+
+def _remember_alert(self, alert):
+    _remote_alert_init(self, alert)
+    LAST_ALERT["alert"] = alert
+
+
+TLSRemoteAlert.__init__ = _remember_alert
 
 
 class Tamper:
@@ -111,7 +128,10 @@ def read_answer(conn):
         while True:
             data = conn.read(max=4096)
             if not data:
-                emit(outcome="closed")
+                if "alert" in LAST_ALERT:
+                    emit_alert(LAST_ALERT["alert"])
+                else:
+                    emit(outcome="closed")
                 return
     except TLSRemoteAlert as e:
         emit_alert(e)
@@ -127,7 +147,19 @@ def renegotiate(conn, args):
               CipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA]
     if args.scsv:
         suites.append(CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
-    extensions = [SNIExtension().create(bytearray(args.host, "ascii"))]
+    # What the first handshake offered, so the only difference is renegotiation_info
+    # (OpenSSL, for one, refuses a renegotiation that drops extended_master_secret).
+    extensions = [
+        SNIExtension().create(bytearray(args.host, "ascii")),
+        SupportedGroupsExtension().create([GroupName.x25519, GroupName.secp256r1]),
+        ECPointFormatsExtension().create([ECPointFormat.uncompressed]),
+        SignatureAlgorithmsExtension().create([
+            (HashAlgorithm.sha256, SignatureAlgorithm.rsa),
+            SignatureScheme.rsa_pss_rsae_sha256,
+        ]),
+    ]
+    if args.ems != "off":
+        extensions.append(TLSExtension(extType=ExtensionType.extended_master_secret).create(bytearray(0)))
     if args.reneg_info != "none":
         binding = bytearray(FINISHED["client"] or b"")
         if args.reneg_info == "wrong":

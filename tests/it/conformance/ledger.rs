@@ -243,7 +243,7 @@ impl SServer {
         let server = common::entity("server-rsa");
         let child = Command::new("openssl")
             .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-www"])
-            .args(["-cipher", "ALL:@SECLEVEL=0", "-legacy_renegotiation"])
+            .args(["-cipher", "ALL:@SECLEVEL=0", "-client_renegotiation"])
             .arg("-cert")
             .arg(&server.cert_pem)
             .arg("-key")

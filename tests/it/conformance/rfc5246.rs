@@ -193,8 +193,9 @@ super::requirements! {
     rfc5246_7_4_1_3_no_common_cipher_suite_handshake_failure
         on ["tls12-only", "iis-renegotiation"]
         => |addr| {
-            // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 and TLS_PSK_WITH_AES_128_GCM_SHA256.
-            let suites = vec![CipherSuite(0x009e), CipherSuite(0x00a8)];
+            // TLS_PSK_WITH_AES_128_GCM_SHA256 (no PSK is configured) and
+            // TLS_KRB5_WITH_RC4_128_SHA: suites no scenario (nor s_server) can select.
+            let suites = vec![CipherSuite(0x00a8), CipherSuite(0x0020)];
             send_hello(addr, Hello { suites, ..Hello::tls12() })
         },
         Expect::Fatal(&[A::HANDSHAKE_FAILURE]);

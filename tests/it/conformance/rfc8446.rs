@@ -66,7 +66,8 @@ super::requirements! {
     rfc8446_4_1_1_no_common_group_handshake_failure
         on ["tls13-only"]
         => |addr| send_hello(addr, Hello::tls13()
-            .with(supported_groups(&[NamedGroup::X448, NamedGroup::FFDHE8192]))
+            // Binary and 160-bit curves, which TLS 1.3 does not allow.
+            .with(supported_groups(&[NamedGroup::SECT163K1, NamedGroup::SECP160R1]))
             .with(key_share(&[]))),
         Expect::Fatal(&[A::HANDSHAKE_FAILURE, A::INSUFFICIENT_SECURITY]);
 
