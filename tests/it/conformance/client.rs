@@ -376,20 +376,15 @@ impl Conn {
             self.stream.set_read_timeout(Some(wait)).expect("timeout");
             let mut chunk = [0u8; 16384];
             match self.stream.read(&mut chunk) {
-                Ok(0) => return self.closed(),
+                Ok(0) => return Outcome::Closed,
                 Ok(n) => {
                     self.inbuf.extend_from_slice(&chunk[..n]);
                     last = Instant::now();
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(_) => return self.closed(),
+                Err(_) => return Outcome::Closed,
             }
         }
-    }
-
-    /// Closed, unless plaintext handshake messages came first.
-    fn closed(&self) -> Outcome {
-        Outcome::Closed
     }
 
     /// Take one record off the buffer: `None` when incomplete, `Some(Some(_))` when it

@@ -185,12 +185,10 @@ super::requirements! {
             _ => tls12(sh),
         });
 
-    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.3
-    //# The server will send this message in response to a ClientHello
-    //# message when it was able to find an acceptable set of algorithms.
-    //# If it cannot find such a match, it will respond with a handshake
-    //# failure alert.
-    rfc5246_7_4_1_3_no_common_cipher_suite_handshake_failure
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.2
+    //# The server will select a cipher suite or, if no acceptable choices are
+    //# presented, return a handshake failure alert and close the connection.
+    rfc5246_7_4_1_2_no_common_cipher_suite_handshake_failure
         on ["tls12-only", "iis-renegotiation"]
         => |addr| {
             // TLS_PSK_WITH_AES_128_GCM_SHA256 (no PSK is configured) and
@@ -204,6 +202,10 @@ super::requirements! {
     //# compression_method
     //#    The single compression algorithm selected by the server from the
     //#    list in ClientHello.compression_methods.
+    //
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.3
+    //# If it cannot find such a match, it will respond with a handshake
+    //# failure alert.
     rfc5246_7_4_1_3_compression_without_null_refused
         on ["tls12-only", "iis-renegotiation"]
         => |addr| send_hello(addr, Hello { compression: vec![1], ..Hello::tls12() }),
@@ -251,7 +253,7 @@ super::requirements! {
         Expect::Fatal(&[A::PROTOCOL_VERSION]);
 
     //= https://www.rfc-editor.org/rfc/rfc5246#appendix-E.1
-    //# Thus, TLS server compliant with this specification MUST accept any value
+    //# Thus, TLS servers compliant with this specification MUST accept any value
     //# {03,XX} as the record layer version number for ClientHello.
     rfc5246_e_1_any_03xx_record_version_accepted
         on ["tls12-only", "iis-renegotiation"]

@@ -23,10 +23,8 @@ super::requirements! {
     //= https://www.rfc-editor.org/rfc/rfc7627#section-5.2
     //# If the server receives a ClientHello without the extension, it SHOULD
     //# abort the handshake if it does not wish to interoperate with legacy
-    //# clients.  If the client and server choose to continue the handshake
-    //# without the extension, they MUST use the standard master secret
-    //# derivation for the new session.  In this case, the server MUST NOT
-    //# include the extension in the ServerHello.
+    //# clients.  If the server chooses to continue the handshake, then it
+    //# MUST NOT include the extension in the ServerHello.
     rfc7627_5_2_extension_not_offered_not_answered
         on ["tls12-only", "iis-renegotiation"]
         => |addr| send_hello(addr, Hello::tls12().without(ExtensionType::EXTENDED_MASTER_SECRET)),
@@ -55,9 +53,9 @@ super::requirements! {
         Expect::Completes;
 
     //= https://www.rfc-editor.org/rfc/rfc7627#section-5.2
-    //# If the client and server choose to continue the handshake
-    //# without the extension, they MUST use the standard master secret
-    //# derivation for the new session.
+    //# If the client and server choose to continue a full handshake without
+    //# the extension, they MUST use the standard master secret derivation
+    //# for the new session.
     rfc7627_5_2_without_the_extension_the_standard_derivation_completes
         on ["tls12-only", "iis-renegotiation"]
         => |addr| python_probe(addr, &["--version", "tls1.2", "--ems", "off", "--action", "complete"]),
