@@ -27,7 +27,7 @@ from tlslite.errors import TLSAbruptCloseError, TLSLocalAlert, TLSRemoteAlert
 from tlslite.extensions import (ECPointFormatsExtension, RenegotiationInfoExtension,
                                 SignatureAlgorithmsExtension, SNIExtension,
                                 SupportedGroupsExtension, TLSExtension)
-from tlslite.messages import ClientHello, Message
+from tlslite.messages import Alert, ClientHello, Message
 
 # The verify_data of the last Finished each side sent (RFC 5746 binds to them), and
 # whether ours goes out corrupted.
@@ -122,23 +122,30 @@ def settings_for(args):
     return s
 
 
-def read_answer(conn):
-    """What the server sends next: its alert, a close, or silence."""
+def reported(step):
+    """Run `step`, which emits what it read; if the server ends the exchange instead,
+    emit how: its alert, a close, or silence."""
     try:
-        while True:
-            data = conn.read(max=4096)
-            if not data:
-                if "alert" in LAST_ALERT:
-                    emit_alert(LAST_ALERT["alert"])
-                else:
-                    emit(outcome="closed")
-                return
+        step()
     except TLSRemoteAlert as e:
         emit_alert(e)
     except (TLSAbruptCloseError, ConnectionError):
         emit(outcome="closed")
     except socket.timeout:
         emit(outcome="silent")
+
+
+def read_answer(conn):
+    """What the server sends next, up to its alert or close (or silence)."""
+    def step():
+        while conn.read(max=4096):
+            pass
+        # read() returns b"" once it has swallowed a close_notify.
+        if "alert" in LAST_ALERT:
+            emit_alert(LAST_ALERT["alert"])
+        else:
+            emit(outcome="closed")
+    reported(step)
 
 
 def renegotiate(conn, args):
@@ -159,7 +166,8 @@ def renegotiate(conn, args):
         ]),
     ]
     if args.ems != "off":
-        extensions.append(TLSExtension(extType=ExtensionType.extended_master_secret).create(bytearray(0)))
+        extensions.append(
+            TLSExtension(extType=ExtensionType.extended_master_secret).create(bytearray(0)))
     if args.reneg_info != "none":
         binding = bytearray(FINISHED["client"] or b"")
         if args.reneg_info == "wrong":
@@ -169,21 +177,17 @@ def renegotiate(conn, args):
                                  extensions=extensions)
     for _ in conn._sendMsg(hello):
         pass
-    try:
+
+    def step():
         for result in conn._getMsg(ContentType.handshake, HandshakeType.server_hello):
             if result in (0, 1):
                 continue
-            info = result.getExtension(0xFF01)
+            info = result.getExtension(ExtensionType.renegotiation_info)
             got = bytes(info.renegotiated_connection) if info else None
             expected = FINISHED["client"] + FINISHED["server"]
             emit(outcome="renegotiating", binding_ok=got == expected)
             return
-    except TLSRemoteAlert as e:
-        emit_alert(e)
-    except (TLSAbruptCloseError, ConnectionError):
-        emit(outcome="closed")
-    except socket.timeout:
-        emit(outcome="silent")
+    reported(step)
 
 
 def main():
@@ -206,19 +210,18 @@ def main():
     sock = Tamper(raw)
     conn = TLSConnection(sock)
     FINISHED["corrupt"] = args.action == "bad-finished"
-    try:
+    shook = []
+
+    def handshake():
         conn.handshakeClientCert(settings=settings_for(args), serverName=args.host)
-    except TLSRemoteAlert as e:
-        emit_alert(e)
-        return
+        shook.append(True)
+
+    try:
+        reported(handshake)
     except TLSLocalAlert as e:
         emit(outcome="probe-error", error="tlslite refused: %s" % e)
         return
-    except (TLSAbruptCloseError, ConnectionError):
-        emit(outcome="closed")
-        return
-    except socket.timeout:
-        emit(outcome="silent")
+    if not shook:
         return
     if args.action == "bad-finished":
         # The server should have refused our Finished; tlslite may not notice until it reads.
@@ -227,16 +230,15 @@ def main():
 
     request = b"GET / HTTP/1.1\r\nHost: " + args.host.encode() + b"\r\n\r\n"
     if args.action == "complete":
-        conn.write(request)
-        try:
+        def step():
+            conn.write(request)
             reply = conn.read(max=4096)
-        except TLSRemoteAlert as e:
-            emit_alert(e)
-            return
-        if not reply.startswith(b"HTTP/1."):
-            emit(outcome="probe-error", error="no HTTP reply: %r" % reply[:64])
-            return
-        emit(outcome="completed", version=conn.getVersionName(), cipher=conn.getCipherName())
+            if reply.startswith(b"HTTP/1."):
+                emit(outcome="completed", version=conn.getVersionName(),
+                     cipher=conn.getCipherName())
+            else:
+                emit(outcome="probe-error", error="no HTTP reply: %r" % reply[:64])
+        reported(step)
     elif args.action == "bad-mac":
         # Byte 20 of the fragment is inside the explicit IV (CBC: flips a plaintext byte
         # of the first block, so the MAC fails with the padding intact) or the ciphertext.
@@ -255,7 +257,6 @@ def main():
             pass
         read_answer(conn)
     elif args.action == "close-notify":
-        from tlslite.messages import Alert
         alert = Alert().create(AlertDescription.close_notify, 1)
         for _ in conn._sendMsg(alert):
             pass

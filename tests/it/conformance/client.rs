@@ -359,6 +359,15 @@ impl Conn {
     /// Read records until `done` says the plaintext handshake so far is enough, an
     /// alert arrives, the server closes, or it stays silent for a while.
     pub fn answer(&mut self, done: impl Fn(&[HandshakeMessage]) -> bool) -> Outcome {
+        self.answer_within(IDLE, done)
+    }
+
+    /// [`Conn::answer`], giving up after `idle` of silence.
+    pub fn answer_within(
+        &mut self,
+        idle: Duration,
+        done: impl Fn(&[HandshakeMessage]) -> bool,
+    ) -> Outcome {
         let mut last = Instant::now();
         loop {
             while let Some(outcome) = self.take_record() {
@@ -369,7 +378,7 @@ impl Conn {
                     return Outcome::Handshake(self.messages.clone());
                 }
             }
-            let wait = IDLE.saturating_sub(last.elapsed());
+            let wait = idle.saturating_sub(last.elapsed());
             if wait.is_zero() {
                 return Outcome::Silent;
             }

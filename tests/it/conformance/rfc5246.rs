@@ -111,14 +111,17 @@ fn bogus_premaster(addr: SocketAddr) -> Outcome {
         Outcome::Handshake(_) => {}
         other => return Outcome::Broken(format!("no server flight: {other}")),
     }
-    let mut ciphertext = vec![0u8, 0];
-    ciphertext[..2].copy_from_slice(&256u16.to_be_bytes());
+    // The RSA-2048 ciphertext behind its u16 length.
+    let mut ciphertext = 256u16.to_be_bytes().to_vec();
     ciphertext.extend((0..256u32).map(|i| (i * 7 + 3) as u8));
     conn.send(&handshake_record(
         HandshakeType::CLIENT_KEY_EXCHANGE,
         ciphertext,
     ));
-    std::thread::sleep(Duration::from_millis(300));
+    match conn.answer_within(Duration::from_millis(300), |_| false) {
+        Outcome::Silent => {}
+        early => return Outcome::Broken(format!("answered the ClientKeyExchange: {early}")),
+    }
     conn.send(&record_with(
         ContentType::CHANGE_CIPHER_SPEC,
         ProtocolVersion::TLS12,
