@@ -5,6 +5,7 @@ deliberate misstep, and what the server answered, as one JSON line on stdout:
   {"outcome": "alert", "level": 2, "description": 20}
   {"outcome": "completed", "version": "TLS 1.2", "cipher": "aes256gcm"}
   {"outcome": "renegotiating", "binding_ok": true}
+  {"outcome": "refused", "description": 51, "reason": "..."}  (tlslite's own alert)
   {"outcome": "closed"} / {"outcome": "silent"}
 
 Used by tests/it/conformance for requirements that need keys (bad MAC or padding after
@@ -219,7 +220,8 @@ def main():
     try:
         reported(handshake)
     except TLSLocalAlert as e:
-        emit(outcome="probe-error", error="tlslite refused: %s" % e)
+        # The server broke the handshake (e.g. a wrong Finished) and tlslite said so.
+        emit(outcome="refused", description=e.description, reason=str(e))
         return
     if not shook:
         return

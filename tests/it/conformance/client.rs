@@ -293,6 +293,8 @@ pub enum Outcome {
     /// The tlslite-ng probe read a renegotiation ServerHello: whether its
     /// renegotiation_info carries both verify_data (RFC 5746 §3.7).
     Renegotiating { binding_ok: bool },
+    /// The tlslite-ng probe refused the server's handshake with this alert.
+    Refused(AlertDescription),
     /// It closed (or reset) the connection without a word.
     Closed,
     /// Nothing within the idle time.
@@ -313,6 +315,7 @@ impl std::fmt::Display for Outcome {
             Self::Renegotiating { binding_ok } => {
                 write!(f, "renegotiation ServerHello (binding ok: {binding_ok})")
             }
+            Self::Refused(d) => write!(f, "the client refused the handshake with {d}"),
             Self::Closed => write!(f, "closed without an alert"),
             Self::Silent => write!(f, "no answer within {}s", IDLE.as_secs()),
             Self::Broken(why) => write!(f, "probe failed: {why}"),
@@ -500,6 +503,9 @@ pub fn python_probe(addr: SocketAddr, args: &[&str]) -> Outcome {
         Some("renegotiating") => Outcome::Renegotiating {
             binding_ok: v["binding_ok"].as_bool().unwrap_or(false),
         },
+        Some("refused") => Outcome::Refused(AlertDescription(
+            v["description"].as_u64().unwrap_or(255) as u8,
+        )),
         Some("closed") => Outcome::Closed,
         Some("silent") => Outcome::Silent,
         _ => Outcome::Broken(format!("tls_probe.py: {line}")),

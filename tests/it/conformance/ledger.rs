@@ -89,6 +89,26 @@ pub const LEDGER: &[Entry] = &[
         "iis-renegotiation-insecure",
         "secure_renegotiation: false",
     ),
+    deliberate(
+        "rfc5246_7_4_1_3_selected_cipher_suite_was_offered",
+        "server-hello-suite-lie",
+        "do: cipher_suite 0x009c",
+    ),
+    deliberate(
+        "rfc5246_7_4_1_3_short_acceptable_hello_gets_a_server_hello",
+        "clienthello-intolerant",
+        "fewer_suites_than: 10",
+    ),
+    deliberate(
+        "rfc5246_7_4_1_3_server_hello_is_well_formed",
+        "truncated-server-hello",
+        "do: truncate 40",
+    ),
+    deliberate(
+        "rfc5246_7_4_9_server_finished_verifies",
+        "bad-finished",
+        "do: wrong_verify_data",
+    ),
     // The first-flight reader, both engines.
     gap("rfc5246_7_4_1_2_trailing_bytes_after_extensions_decode_error", "tls12-only", FIRST_FLIGHT),
     gap("rfc5246_7_4_1_2_trailing_bytes_after_extensions_decode_error", "iis-renegotiation", FIRST_FLIGHT),

@@ -40,6 +40,23 @@ fn tls11(sh: &ServerHello) -> Result<(), String> {
     }
 }
 
+/// The ServerHello's suite is one of the ECDHE-RSA suites the hello offered.
+fn offered_ecdhe_suite(sh: &ServerHello) -> Result<(), String> {
+    match ECDHE_RSA.contains(&sh.cipher_suite) {
+        true => Ok(()),
+        false => Err(format!(
+            "selected {}, which was not offered",
+            sh.cipher_suite
+        )),
+    }
+}
+
+const ECDHE_RSA: [CipherSuite; 3] = [
+    CipherSuite(0xc02f),
+    CipherSuite(0xc030),
+    CipherSuite(0xc013),
+];
+
 /// A hello whose only suites are static RSA (for the scripted engine's RSA scenarios).
 fn rsa_hello() -> Hello {
     Hello {
@@ -213,6 +230,54 @@ super::requirements! {
         on ["tls12-only", "iis-renegotiation"]
         => |addr| send_hello(addr, Hello { compression: vec![1], ..Hello::tls12() }),
         Expect::Fatal(&[A::HANDSHAKE_FAILURE, A::ILLEGAL_PARAMETER, A::DECODE_ERROR]);
+
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.3
+    //# cipher_suite
+    //#    The single cipher suite selected by the server from the list in
+    //#    ClientHello.cipher_suites.
+    rfc5246_7_4_1_3_selected_cipher_suite_was_offered
+        on ["tls12-only", "iis-renegotiation", "server-hello-suite-lie"]
+        => |addr| send_hello(addr, Hello { suites: ECDHE_RSA.to_vec(), ..Hello::tls12() }),
+        Expect::Hello(offered_ecdhe_suite);
+
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.3
+    //# The server will send this message in response to a ClientHello
+    //# message when it was able to find an acceptable set of algorithms.
+    rfc5246_7_4_1_3_short_acceptable_hello_gets_a_server_hello
+        on ["iis-renegotiation", "clienthello-intolerant"]
+        => |addr| {
+            let suites = vec![CipherSuite(0x002f), CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV];
+            send_hello(addr, Hello { suites, ..Hello::tls12() })
+        },
+        Expect::Hello(tls12);
+
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.3
+    //# struct {
+    //#     ProtocolVersion server_version;
+    //#     Random random;
+    //#     SessionID session_id;
+    //#     CipherSuite cipher_suite;
+    //#     CompressionMethod compression_method;
+    //#     select (extensions_present) {
+    //#         case false:
+    //#             struct {};
+    //#         case true:
+    //#             Extension extensions<0..2^16-1>;
+    //#     };
+    //# } ServerHello;
+    rfc5246_7_4_1_3_server_hello_is_well_formed
+        on ["tls12-only", "iis-renegotiation", "truncated-server-hello"]
+        => |addr| send_hello(addr, Hello::tls12()),
+        Expect::Hello(tls12);
+
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.9
+    //# verify_data
+    //#    PRF(master_secret, finished_label, Hash(handshake_messages))
+    //#       [0..verify_data_length-1];
+    rfc5246_7_4_9_server_finished_verifies
+        on ["tls12-only", "iis-renegotiation", "bad-finished"]
+        => |addr| python_probe(addr, &["--version", "tls1.2", "--action", "complete"]),
+        Expect::Completes;
 
     //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.2
     //# CipherSuite cipher_suites<2..2^16-2>;
