@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod conformance;
 mod curl_client;
 #[cfg(feature = "proptest")]
 mod fault_props;
