@@ -159,7 +159,11 @@ fn table(outcomes: &[Outcome]) -> anyhow::Result<()> {
         let (verdict, exit) = match (o.verdict, o.exit) {
             (RunVerdict::NotRun, _) => ("not run", "interrupted".to_string()),
             (v, exit) => (
-                if v == RunVerdict::Pass { "pass" } else { "FAIL" },
+                if v == RunVerdict::Pass {
+                    "pass"
+                } else {
+                    "FAIL"
+                },
                 exit.map_or("timeout".to_string(), |c| format!("exit {c}")),
             ),
         };

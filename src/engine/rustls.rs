@@ -54,8 +54,10 @@ impl ClientAuthPlan {
     //# client authentication, or respond with a fatal handshake_failure
     //# alert.
     fn tls12_missing_alert(&self) -> Option<AlertDescription> {
-        self.mandatory
-            .then(|| self.reject_alert.unwrap_or(AlertDescription::HANDSHAKE_FAILURE))
+        self.mandatory.then(|| {
+            self.reject_alert
+                .unwrap_or(AlertDescription::HANDSHAKE_FAILURE)
+        })
     }
 }
 

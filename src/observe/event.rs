@@ -243,7 +243,10 @@ impl Observation {
         let sni = self
             .client_hello()
             .and_then(|h| h.sni.as_deref())
-            .map_or_else(|| "no SNI".to_string(), |s| format!("SNI={}", escape_peer(s)));
+            .map_or_else(
+                || "no SNI".to_string(),
+                |s| format!("SNI={}", escape_peer(s)),
+            );
         let cert = match self.client_certificate() {
             Some(s) => format!(
                 "client cert: {}",
@@ -347,8 +350,10 @@ mod tests {
 
     #[test]
     fn log_line_escapes_sni_subject_request_and_reason() {
-        let mut hello = ClientHelloInfo::default();
-        hello.sni = Some("evil\x1b]0;pwned\x07.test".into());
+        let hello = ClientHelloInfo {
+            sni: Some("evil\x1b]0;pwned\x07.test".into()),
+            ..ClientHelloInfo::default()
+        };
         let mut obs = Observation::new("s", 1);
         obs.push(Event::ClientHello(Box::new(hello)));
         obs.push(Event::Negotiated {
@@ -374,6 +379,9 @@ mod tests {
         failed.push(Event::HandshakeFailed {
             reason: "bad\nline".into(),
         });
-        assert_eq!(failed.log_line(), "[s #2] handshake failed, no SNI, bad\\nline");
+        assert_eq!(
+            failed.log_line(),
+            "[s #2] handshake failed, no SNI, bad\\nline"
+        );
     }
 }

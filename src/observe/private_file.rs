@@ -57,7 +57,11 @@ mod tests {
         write_private(&c, b"secret").unwrap();
         write_private(&c, b"new").unwrap();
         assert_eq!([mode(&a), mode(&b), mode(&c)], [0o600; 3]);
-        assert_eq!(std::fs::read(&b).unwrap(), b"xy", "append keeps what was there");
+        assert_eq!(
+            std::fs::read(&b).unwrap(),
+            b"xy",
+            "append keeps what was there"
+        );
         assert_eq!(std::fs::read(&c).unwrap(), b"new", "write truncates");
     }
 }

@@ -59,7 +59,11 @@ fn key_log_events_pcap_and_transcripts_are_created_0600() {
         transcripts.join("cipher-restricted-rsa-1.txt"),
     ];
     for file in &files {
-        assert!(std::fs::metadata(file).unwrap().len() > 0, "{}", file.display());
+        assert!(
+            std::fs::metadata(file).unwrap().len() > 0,
+            "{}",
+            file.display()
+        );
         assert_eq!(mode(file), 0o600, "{}", file.display());
     }
     serve.stop();

@@ -63,13 +63,17 @@ async fn a_head_without_its_empty_line_still_gets_no_answer() {
         read_timeout: Duration::from_millis(500),
         ..ServerOptions::default()
     };
-    let server = ScenarioServer::start(common::scenario("modern-baseline"), common::pki(), &options)
-        .await
-        .unwrap();
+    let server =
+        ScenarioServer::start(common::scenario("modern-baseline"), common::pki(), &options)
+            .await
+            .unwrap();
     // A bare CR ends no line; one LF ends the request line but not the head.
-    for (n, head) in [&b"GET / HTTP/1.1\r\rHost: a\r\r"[..], b"GET / HTTP/1.1\nHost: a\n"]
-        .iter()
-        .enumerate()
+    for (n, head) in [
+        &b"GET / HTTP/1.1\r\rHost: a\r\r"[..],
+        b"GET / HTTP/1.1\nHost: a\n",
+    ]
+    .iter()
+    .enumerate()
     {
         let response = exchange(&server, head).await;
         assert_eq!(response, "", "{}", head.escape_ascii());

@@ -78,7 +78,10 @@ fn interrupt_mid_run(signal: Signal, jobs: &str) {
         .map(str::to_string)
         .collect();
     let survivors: Vec<&String> = started.iter().filter(|p| alive(p)).collect();
-    assert!(survivors.is_empty(), "clients outlived the run: {survivors:?}");
+    assert!(
+        survivors.is_empty(),
+        "clients outlived the run: {survivors:?}"
+    );
 
     // JSON lines: one per scenario, in order; the finished one passed, the rest not run.
     let lines: Vec<Value> = String::from_utf8(out.stdout)
@@ -170,7 +173,12 @@ fn the_table_marks_runs_not_run() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::read_to_string(&pids).unwrap_or_default().lines().count() < 2 {
+    while std::fs::read_to_string(&pids)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 2
+    {
         assert!(Instant::now() < deadline, "the client did not start");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -29,10 +29,10 @@ fn client_hello(sni: &[u8]) -> Vec<u8> {
     .concat();
     let body = [
         &[3u8, 3][..],
-        &[7; 32],                      // random
-        &[0],                          // no session id
+        &[7; 32],                     // random
+        &[0],                         // no session id
         &u16_prefixed(&[0xc0, 0x2f]), // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-        &[1, 0],                       // null compression
+        &[1, 0],                      // null compression
         &u16_prefixed(&extensions),
     ]
     .concat();
@@ -52,9 +52,8 @@ fn send_request(addr: std::net::SocketAddr, request: &[u8]) -> String {
     let config = rustls::ClientConfig::builder()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let conn =
-        rustls::ClientConnection::new(Arc::new(config), ServerName::try_from(HOST).unwrap())
-            .unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), ServerName::try_from(HOST).unwrap())
+        .unwrap();
     let tcp = TcpStream::connect(addr).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, tcp);
@@ -80,7 +79,8 @@ fn sni_and_request_line_with_esc_cr_and_nul_are_escaped_on_stderr() {
 
     // An SNI no DNS name allows, sent raw: ESC [2J clears a terminal's screen.
     let mut tcp = TcpStream::connect(addr).unwrap();
-    tcp.write_all(&client_hello(b"a\x1b[2J\rb\0c.test")).unwrap();
+    tcp.write_all(&client_hello(b"a\x1b[2J\rb\0c.test"))
+        .unwrap();
     tcp.shutdown(std::net::Shutdown::Write).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
     let _ = tcp.read_to_end(&mut Vec::new());

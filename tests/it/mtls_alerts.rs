@@ -56,7 +56,7 @@ fn assert_sent_only(obs: &Observation, alert: Desc) {
     assert_eq!(sent, [alert.0], "{}", obs.log_line());
     assert_eq!(obs.client_certificate(), None);
     assert!(
-        common::handshake_failures(&obs).contains("peer sent no certificates"),
+        common::handshake_failures(obs).contains("peer sent no certificates"),
         "{}",
         obs.log_line()
     );
@@ -67,7 +67,10 @@ async fn rustls_tls12_without_certificate_gets_handshake_failure() {
     let (alert, in_handshake, obs) =
         rustls_without_certificate("mtls-required", &rustls::version::TLS12).await;
     assert_eq!(alert, AlertDescription::HandshakeFailure);
-    assert!(in_handshake, "TLS 1.2: the alert ends the client's handshake");
+    assert!(
+        in_handshake,
+        "TLS 1.2: the alert ends the client's handshake"
+    );
     assert_sent_only(&obs, Desc::HANDSHAKE_FAILURE);
 }
 
@@ -76,7 +79,10 @@ async fn rustls_tls13_without_certificate_gets_certificate_required() {
     let (alert, in_handshake, obs) =
         rustls_without_certificate("mtls-required", &rustls::version::TLS13).await;
     assert_eq!(alert, AlertDescription::CertificateRequired);
-    assert!(!in_handshake, "TLS 1.3: the client's handshake is over first");
+    assert!(
+        !in_handshake,
+        "TLS 1.3: the client's handshake is over first"
+    );
     assert_sent_only(&obs, Desc::CERTIFICATE_REQUIRED);
 }
 

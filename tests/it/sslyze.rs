@@ -48,7 +48,11 @@ async fn sslyze_finds_client_auth_required_on_mtls_empty_ca_list_within_30_s() {
         .expect("run sslyze");
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains("Server REQUIRED client authentication"),
         "{stdout}"
@@ -73,8 +77,14 @@ async fn sslyze_finds_client_auth_required_on_mtls_empty_ca_list_within_30_s() {
     assert!(picked.status.success(), "{picked:?}");
     let scan: Value = serde_json::from_slice(&picked.stdout).unwrap();
     assert_eq!(scan["scan_status"], "COMPLETED", "{scan}");
-    assert_eq!(scan["connectivity"]["client_auth_requirement"], "REQUIRED", "{scan}");
-    assert_eq!(scan["connectivity"]["highest_tls_version_supported"], "TLS_1_2");
+    assert_eq!(
+        scan["connectivity"]["client_auth_requirement"], "REQUIRED",
+        "{scan}"
+    );
+    assert_eq!(
+        scan["connectivity"]["highest_tls_version_supported"],
+        "TLS_1_2"
+    );
     // certinfo needs no client certificate: it reads the server's chain.
     assert_eq!(scan["certinfo"], "COMPLETED", "{scan}");
     assert_eq!(scan["leaf"], "CN=server.quirktls.test,O=quirktls", "{scan}");
