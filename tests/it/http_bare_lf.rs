@@ -2,39 +2,12 @@
 //! section 2.2 lets a server accept them, and many test tools send them), and still
 //! answers nothing to a head that never ends.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common;
+use crate::tls_exchange::exchange;
 use quirktls::observe::CloseKind;
 use quirktls::server::{ScenarioServer, ServerOptions};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use crate::common::{self, HOST};
-
-/// `request` over TLS (tokio-rustls, trusting the test CA); what came back.
-async fn exchange(server: &ScenarioServer, request: &[u8]) -> String {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(
-        CertificateDer::pem_file_iter(common::ca_bundle())
-            .unwrap()
-            .flatten(),
-    );
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
-    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from(HOST).unwrap(), tcp)
-        .await
-        .unwrap();
-    tls.write_all(request).await.unwrap();
-    let mut response = Vec::new();
-    let read = tls.read_to_end(&mut response);
-    let _ = tokio::time::timeout(Duration::from_secs(15), read).await;
-    String::from_utf8_lossy(&response).into_owned()
-}
 
 #[tokio::test]
 async fn bare_lf_and_mixed_line_ends_get_the_answer() {
@@ -45,7 +18,7 @@ async fn bare_lf_and_mixed_line_ends_get_the_answer() {
         b"GET /crlf HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     ];
     for (n, head) in heads.iter().enumerate() {
-        let response = exchange(&server, head).await;
+        let response = exchange(server.addr(), head).await;
         assert!(
             response.starts_with("HTTP/1.1 200 OK\r\n"),
             "{}: {response:?}",
@@ -75,7 +48,7 @@ async fn a_head_without_its_empty_line_still_gets_no_answer() {
     .iter()
     .enumerate()
     {
-        let response = exchange(&server, head).await;
+        let response = exchange(server.addr(), head).await;
         assert_eq!(response, "", "{}", head.escape_ascii());
         let obs = common::observation(&server, n + 1).await;
         assert_eq!(obs.http_request(), None);

@@ -3,14 +3,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-
-use crate::common::{self, HOST};
 use crate::serve_process::Serve;
+use crate::tls_exchange::exchange;
 
 /// A TLS 1.2 ClientHello record whose server_name is `sni`, byte for byte.
 fn client_hello(sni: &[u8]) -> Vec<u8> {
@@ -41,28 +37,6 @@ fn client_hello(sni: &[u8]) -> Vec<u8> {
     [&[22u8, 3, 1][..], &u16_prefixed(&handshake)].concat()
 }
 
-/// One GET over TLS (rustls, trusting the test CA) with `request` as the request bytes.
-fn send_request(addr: std::net::SocketAddr, request: &[u8]) -> String {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(
-        CertificateDer::pem_file_iter(common::ca_bundle())
-            .unwrap()
-            .flatten(),
-    );
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let conn = rustls::ClientConnection::new(Arc::new(config), ServerName::try_from(HOST).unwrap())
-        .unwrap();
-    let tcp = TcpStream::connect(addr).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
-    tls.write_all(request).unwrap();
-    let mut response = String::new();
-    let _ = tls.read_to_string(&mut response);
-    response
-}
-
 /// No byte that ends a line or starts a terminal sequence.
 #[track_caller]
 fn assert_inert(line: &str) {
@@ -72,8 +46,8 @@ fn assert_inert(line: &str) {
     );
 }
 
-#[test]
-fn sni_and_request_line_with_esc_cr_and_nul_are_escaped_on_stderr() {
+#[tokio::test]
+async fn sni_and_request_line_with_esc_cr_and_nul_are_escaped_on_stderr() {
     let serve = Serve::start(&[], &["modern-baseline"]);
     let addr = serve.addr("modern-baseline");
 
@@ -90,10 +64,11 @@ fn sni_and_request_line_with_esc_cr_and_nul_are_escaped_on_stderr() {
     assert_inert(&line);
 
     // A request line that would end the log line and start a forged one.
-    let response = send_request(
+    let response = exchange(
         addr,
         b"GET /\x1b[31mred\r\n[modern-baseline #9] forged\0 HTTP/1.1\r\nHost: a\r\n\r\n",
-    );
+    )
+    .await;
     assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
     let line = serve.log_line();
     assert!(
@@ -103,7 +78,7 @@ fn sni_and_request_line_with_esc_cr_and_nul_are_escaped_on_stderr() {
     assert!(line.ends_with(", request: GET /\\x1b[31mred"), "{line}");
     assert_inert(&line);
 
-    let response = send_request(addr, b"GET /a\rb\0c\x7f HTTP/1.1\r\nHost: a\r\n\r\n");
+    let response = exchange(addr, b"GET /a\rb\0c\x7f HTTP/1.1\r\nHost: a\r\n\r\n").await;
     assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
     let line = serve.log_line();
     assert!(

@@ -32,4 +32,5 @@ mod serve_process;
 mod smoke;
 mod sslyze;
 mod test_api;
+mod tls_exchange;
 mod verdicts;

@@ -2,16 +2,14 @@
 //! which has no certificate_required, and certificate_required (116) on TLS 1.3; a
 //! scenario's `reject_alert` picks another. Seen by the client and in the server's events.
 
-use std::sync::Arc;
-
 use quirktls::observe::Observation;
 use quirktls::wire::AlertDescription as Desc;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use rustls::{AlertDescription, Error, SupportedProtocolVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{self, clients::Client, clients::SClient, HOST};
+use crate::tls_exchange::client_config;
 
 /// rustls without a client certificate, speaking only `version`, against `scenario`: the
 /// alert the client got (in the handshake, or on the first read after it) and what the
@@ -20,18 +18,9 @@ async fn rustls_without_certificate(
     scenario: &str,
     version: &'static SupportedProtocolVersion,
 ) -> (AlertDescription, bool, Observation) {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(
-        CertificateDer::pem_file_iter(common::ca_bundle())
-            .unwrap()
-            .flatten(),
-    );
-    let config = rustls::ClientConfig::builder_with_protocol_versions(&[version])
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     let server = common::start(scenario).await;
     let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = tokio_rustls::TlsConnector::from(client_config(&[version]));
     let (err, in_handshake) = match connector
         .connect(ServerName::try_from(HOST).unwrap(), tcp)
         .await
