@@ -156,16 +156,10 @@ fn table(outcomes: &[Outcome]) -> anyhow::Result<()> {
     let width = outcomes.iter().map(|o| o.scenario.len()).max().unwrap_or(8);
     let client_width = outcomes.iter().map(|o| o.client.len()).max().unwrap_or(8);
     for o in outcomes {
-        let (verdict, exit) = match (o.verdict, o.exit) {
-            (RunVerdict::NotRun, _) => ("not run", "interrupted".to_string()),
-            (v, exit) => (
-                if v == RunVerdict::Pass {
-                    "pass"
-                } else {
-                    "FAIL"
-                },
-                exit.map_or("timeout".to_string(), |c| format!("exit {c}")),
-            ),
+        let verdict = o.verdict.label();
+        let exit = match (o.verdict, o.exit) {
+            (RunVerdict::NotRun, _) => "interrupted".to_string(),
+            (_, exit) => exit.map_or("timeout".to_string(), |c| format!("exit {c}")),
         };
         writeln!(
             out,

@@ -88,11 +88,7 @@ fn verdict(o: &Outcome) -> &'static str {
 
 /// What the cell shows.
 fn label(o: &Outcome) -> &'static str {
-    match o.verdict {
-        RunVerdict::Pass => "pass",
-        RunVerdict::Fail => "FAIL",
-        RunVerdict::NotRun => "not run",
-    }
+    o.verdict.label()
 }
 
 fn exit(o: &Outcome) -> String {

@@ -246,6 +246,15 @@ impl RunVerdict {
             Self::NotRun => "not_run",
         }
     }
+
+    /// What a person reads in the table and the HTML report: `pass`, `FAIL`, `not run`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "FAIL",
+            Self::NotRun => "not run",
+        }
+    }
 }
 
 /// One scenario × client outcome.
