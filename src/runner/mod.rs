@@ -382,6 +382,9 @@ pub async fn run(
         return Err(RunError::DuplicateClient(twice.name.clone()));
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    // Runs take their slots in order (the task scheduler would start them in any), so
+    // an interrupt leaves the last ones not run: the index whose turn it is.
+    let turn = Arc::new(tokio::sync::watch::Sender::new(0usize));
     // Dropping the set (on an error) aborts the other runs and kills their clients.
     let mut runs = tokio::task::JoinSet::new();
     let pairs: Vec<(&Scenario, &Client)> = scenarios
@@ -395,8 +398,12 @@ pub async fn run(
             template: client.template(sc),
         };
         let (pki, limit, options) = (pki.clone(), limit.clone(), options.clone());
+        let turn = turn.clone();
         runs.spawn(async move {
+            // Every task holds the sender, so the wait ends only on this run's turn.
+            let _ = turn.subscribe().wait_for(|&t| t == index).await;
             let _slot = limit.acquire_owned().await;
+            turn.send_modify(|t| *t += 1);
             let outcome = job.run(&pki, &options).await;
             options.progress.inc(1);
             (index, outcome)
