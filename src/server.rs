@@ -496,7 +496,7 @@ fn finish(mut obs: Observation, capture: Option<SharedCapture>, shared: &Shared)
     }
     if let (Some(dir), false) = (&shared.options.transcript_dir, obs.transcript.is_empty()) {
         let path = dir.join(format!("{}-{}.txt", obs.scenario, obs.conn));
-        if let Err(e) = std::fs::write(&path, obs.transcript_text()) {
+        if let Err(e) = crate::observe::write_private(&path, obs.transcript_text().as_bytes()) {
             eprintln!("cannot write transcript {}: {e}", path.display());
         }
     }

@@ -17,7 +17,7 @@ pub(super) async fn respond(
 ) -> Option<CloseKind> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+    while !head_complete(&head) {
         if head.len() > limits.max_request {
             // Oversized head: stop reading and answer nothing.
             return Some(CloseKind::ServerClosed);
@@ -29,6 +29,7 @@ pub(super) async fn respond(
             Ok(Err(e)) => return Some(ended_by(&e, obs)),
         }
     }
+    // A line ends at LF, so the request line is the same with CRLF or a bare LF.
     let line = head
         .split(|&b| b == b'\n')
         .next()
@@ -55,6 +56,20 @@ pub(super) async fn respond(
         Ok(()) => None,
         Err(e) => Some(ended_by(&e, obs)),
     }
+}
+
+/// Whether `head` holds a whole request head: after the request line, a line that is
+/// empty once its CR is dropped. Lines end in CRLF or, as many test tools send them, in
+/// a bare LF.
+//= https://www.rfc-editor.org/rfc/rfc9112#section-2.2
+//# Although the line terminator for the start-line and fields is the
+//# sequence CRLF, a recipient MAY recognize a single LF as a line
+//# terminator and ignore any preceding CR.
+fn head_complete(head: &[u8]) -> bool {
+    let mut lines = head.split(|&b| b == b'\n');
+    // The last piece has no LF yet: it is not a line.
+    lines.next_back();
+    lines.skip(1).any(|line| line.is_empty() || line == b"\r")
 }
 
 /// IIS's answer when SSLRequireCert is set and no client certificate was presented.
@@ -115,6 +130,33 @@ fn reason(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_ends_at_an_empty_line_with_crlf_or_bare_lf() {
+        for complete in [
+            &b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+            b"GET / HTTP/1.1\nHost: a\n\n",
+            b"GET / HTTP/1.1\r\nHost: a\n\r\n",
+            b"GET / HTTP/1.1\nHost: a\r\n\n",
+            b"GET / HTTP/1.0\n\nbody",
+            b"\r\n\r\n",
+        ] {
+            assert!(head_complete(complete), "{}", complete.escape_ascii());
+        }
+        // A bare CR ends no line, and neither does a head that has not ended yet.
+        for partial in [
+            &b""[..],
+            b"\r",
+            b"GET / HTTP/1.1\r\n",
+            b"\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r",
+            b"GET / HTTP/1.1\nHost: a\n",
+            b"GET / HTTP/1.1\r\rHost: a\r\r",
+            b"GET / HTTP/1.1\nHost: a\n \n",
+        ] {
+            assert!(!head_complete(partial), "{}", partial.escape_ascii());
+        }
+    }
 
     #[test]
     fn render_fills_observed_facts() {

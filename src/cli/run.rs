@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use quirktls::pki::{Pki, PkiSpec};
-use quirktls::runner::{self, Client, Outcome, Profile, RunOptions};
+use quirktls::runner::{self, Client, Outcome, Profile, RunOptions, RunVerdict};
 use quirktls::scenario;
 use quirktls::server::ServerOptions;
 
@@ -73,9 +73,13 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
         })?,
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let outcomes = runtime.block_on(runner::run(scenarios, pki, &clients, &options));
+    let report = runtime.block_on(async {
+        let interrupt = interrupted().context("cannot listen for SIGINT and SIGTERM")?;
+        Ok::<_, anyhow::Error>(runner::run(scenarios, pki, &clients, &options, interrupt).await?)
+    });
     options.progress.finish_and_clear();
-    let outcomes = outcomes?;
+    let report = report?;
+    let outcomes = report.outcomes;
     if let Some(path) = &args.junit {
         write_report(path, "--junit", runner::junit(&outcomes)?.as_bytes())?;
     }
@@ -90,10 +94,30 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
     } else {
         table(&outcomes)?;
     }
-    Ok(if outcomes.iter().all(|o| o.passed) {
+    Ok(if report.interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if outcomes.iter().all(|o| o.passed) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// The exit status of a run stopped by SIGINT or SIGTERM, as a shell reports Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Completes at the first SIGINT or SIGTERM. The handlers are installed here, before any
+/// client starts, and stay for the rest of the process: a second signal while the
+/// reports are written does not cut them short.
+fn interrupted() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
     })
 }
 
@@ -132,10 +156,11 @@ fn table(outcomes: &[Outcome]) -> anyhow::Result<()> {
     let width = outcomes.iter().map(|o| o.scenario.len()).max().unwrap_or(8);
     let client_width = outcomes.iter().map(|o| o.client.len()).max().unwrap_or(8);
     for o in outcomes {
-        let exit = o
-            .exit
-            .map_or("timeout".to_string(), |c| format!("exit {c}"));
-        let verdict = if o.passed { "pass" } else { "FAIL" };
+        let verdict = o.verdict.label();
+        let exit = match (o.verdict, o.exit) {
+            (RunVerdict::NotRun, _) => "interrupted".to_string(),
+            (_, exit) => exit.map_or("timeout".to_string(), |c| format!("exit {c}")),
+        };
         writeln!(
             out,
             "{:width$}  {:client_width$}  {verdict}  ({exit})",
@@ -149,8 +174,17 @@ fn table(outcomes: &[Outcome]) -> anyhow::Result<()> {
             )?;
         }
     }
-    let failed = outcomes.iter().filter(|o| !o.passed).count();
-    writeln!(out, "{} passed, {failed} failed", outcomes.len() - failed)?;
+    let count = |v: RunVerdict| outcomes.iter().filter(|o| o.verdict == v).count();
+    write!(
+        out,
+        "{} passed, {} failed",
+        count(RunVerdict::Pass),
+        count(RunVerdict::Fail)
+    )?;
+    match count(RunVerdict::NotRun) {
+        0 => writeln!(out)?,
+        n => writeln!(out, ", {n} not run (interrupted)")?,
+    }
     Ok(())
 }
 

@@ -1,6 +1,5 @@
 //! `serve`: every scenario on its own port until Ctrl-C.
 
-use std::fs::File;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -9,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use quirktls::observe::create_private;
 use quirktls::pki::{Pki, PkiSpec, P12_PASSWORD};
 use quirktls::scenario;
 use quirktls::server::{EventSink, ScenarioServer, ServerOptions};
@@ -69,7 +69,7 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
         None => None,
         Some("-") => Some(Arc::new(Mutex::new(Box::new(std::io::stdout())))),
         Some(path) => {
-            let file = File::create(path)
+            let file = create_private(Path::new(path))
                 .with_context(|| format!("cannot create --events file {path}"))?;
             Some(Arc::new(Mutex::new(Box::new(file))))
         }

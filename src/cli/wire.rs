@@ -33,14 +33,10 @@ impl WireArgs {
         }
         let keylog = match &self.keylog {
             None => None,
-            Some(path) => {
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("cannot open --keylog file {}", path.display()))?;
-                Some(KeyLog::new(Box::new(file)))
-            }
+            Some(path) => Some(
+                KeyLog::append_to(path)
+                    .with_context(|| format!("cannot open --keylog file {}", path.display()))?,
+            ),
         };
         let pcap = match &self.pcap {
             None => None,

@@ -1,7 +1,8 @@
 //! The transport of a connection: the first flight replayed ahead of the socket, a tap
 //! that spots the plaintext alerts the engine writes (they are the ground truth for
-//! `AlertSent`; encrypted ones the engine reports from its error), and, when capturing,
-//! a record of every byte and close on the socket.
+//! `AlertSent`; encrypted ones the engine reports from its error) and can replace the
+//! one an engine hard-codes, and, when capturing, a record of every byte and close on
+//! the socket.
 
 use std::io;
 use std::pin::Pin;
@@ -12,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::observe::{Direction, SharedCapture, TcpEnd};
-use crate::wire::{Alert, ContentType};
+use crate::wire::{Alert, AlertDescription, ContentType};
 
 /// Replays a prefix before reading from `inner`; watches outbound records for plaintext
 /// alerts; records the socket's traffic into a capture if given one.
@@ -23,6 +24,9 @@ pub struct ReplayTap<S> {
     inner: S,
     tap: OutboundTap,
     capture: Option<SharedCapture>,
+    /// A plaintext alert the engine writes with the first description goes out with
+    /// the second.
+    replace: Option<(AlertDescription, AlertDescription)>,
 }
 
 impl<S> ReplayTap<S> {
@@ -34,7 +38,26 @@ impl<S> ReplayTap<S> {
             inner,
             tap: OutboundTap::default(),
             capture: None,
+            replace: None,
         }
+    }
+
+    /// Send every plaintext alert record the engine writes whose description is `from`
+    /// with `to` instead, for as long as the tap runs (the handshake).
+    pub(crate) fn replace_plaintext_alert(&mut self, from: AlertDescription, to: AlertDescription) {
+        self.replace = Some((from, to));
+    }
+
+    /// `bytes` with the replaced alert, when they are exactly one plaintext alert record
+    /// to replace (an engine writes each record as its own buffer).
+    fn replaced(&self, bytes: &[u8]) -> Option<[u8; 7]> {
+        let (from, to) = self.replace.filter(|_| self.tap.active)?;
+        let mut record: [u8; 7] = bytes.try_into().ok()?;
+        let (_, alert) = Alert::from_record(&record).ok()?;
+        (alert.description == from).then(|| {
+            record[6] = to.0;
+            record
+        })
     }
 
     /// Record what crosses `inner` (not the replayed prefix) into `capture`.
@@ -210,6 +233,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        let replaced = this.replaced(buf);
+        let buf = replaced.as_ref().map_or(buf, |r| &r[..]);
         let res = Pin::new(&mut this.inner).poll_write(cx, buf);
         let n = match res {
             Poll::Ready(Ok(n)) => n,
@@ -226,6 +251,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        let replaced: Vec<Option<[u8; 7]>> = match this.replace {
+            Some(_) => bufs.iter().map(|b| this.replaced(b)).collect(),
+            None => Vec::new(),
+        };
+        let swapped: Vec<io::IoSlice<'_>>;
+        let bufs = if replaced.iter().any(Option::is_some) {
+            swapped = bufs
+                .iter()
+                .zip(&replaced)
+                .map(|(b, r)| io::IoSlice::new(r.as_ref().map_or(&**b, |r| &r[..])))
+                .collect();
+            &swapped[..]
+        } else {
+            bufs
+        };
         let res = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         let n = match res {
             Poll::Ready(Ok(n)) => n,
@@ -310,6 +350,48 @@ mod tests {
         let captured = capture.into_inner().unwrap();
         let sent: Vec<u8> = captured.data().flat_map(|(_, b)| b.to_vec()).collect();
         assert_eq!(sent, slices.concat());
+    }
+
+    #[tokio::test]
+    async fn a_replaced_plaintext_alert_goes_out_and_is_tapped_as_its_replacement() {
+        let (mut client, server) = tokio::io::duplex(1024);
+        let mut io = ReplayTap::new(Vec::new(), server);
+        io.replace_plaintext_alert(
+            AlertDescription::CERTIFICATE_REQUIRED,
+            AlertDescription::HANDSHAKE_FAILURE,
+        );
+        let handshake = [22u8, 3, 3, 0, 1, 9];
+        // Other alerts, encrypted records and a 116 inside a larger buffer pass as they are.
+        let other = [21u8, 3, 3, 0, 2, 2, 112];
+        let required = [21u8, 3, 3, 0, 2, 2, 116];
+        let slices = [&handshake[..], &other, &required];
+        let n = io
+            .write_vectored(&slices.map(io::IoSlice::new))
+            .await
+            .unwrap();
+        assert_eq!(n, 20);
+        io.write_all(&required).await.unwrap();
+        io.write_all(&[handshake.as_slice(), &required].concat())
+            .await
+            .unwrap();
+        io.stop_tap();
+        io.write_all(&required).await.unwrap();
+        let mut got = [0u8; 47];
+        client.read_exact(&mut got).await.unwrap();
+        let failure = [21u8, 3, 3, 0, 2, 2, 40];
+        let expected = [
+            &handshake[..],
+            &other,
+            &failure,
+            &failure,
+            &handshake,
+            &required,
+            &required,
+        ]
+        .concat();
+        assert_eq!(got.as_slice(), expected);
+        let seen: Vec<u8> = io.take_alerts().iter().map(|a| a.description.0).collect();
+        assert_eq!(seen, [112, 40, 40, 116]);
     }
 
     #[test]

@@ -134,7 +134,7 @@ async fn rustls_handshake(
         }
     };
     let accept = tokio_rustls::TlsAcceptor::from(config)
-        .accept(io)
+        .accept(engine.transport(io))
         .into_fallible();
     let result = match tokio::time::timeout(timeout, accept).await {
         Ok(r) => r,

@@ -16,7 +16,9 @@ use rustls::{
     SignatureScheme, SupportedProtocolVersion,
 };
 
-use super::EngineError;
+use tokio::net::TcpStream;
+
+use super::{EngineError, ReplayTap};
 use crate::observe::KeyLog;
 use crate::pki::Pki;
 use crate::scenario::{CipherOrder, ClientAuthMode, Scenario, TlsVersion};
@@ -40,6 +42,23 @@ struct ClientAuthPlan {
     hints: Vec<DistinguishedName>,
     mandatory: bool,
     reject_alert: Option<AlertDescription>,
+}
+
+impl ClientAuthPlan {
+    /// The alert for a TLS 1.2 client that sends no certificate when one is required.
+    /// rustls always sends certificate_required (116), an alert TLS 1.2 does not define
+    /// (RFC 8446 added it), and scanners such as sslyze hang on it.
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.6
+    //# If the client does not send any certificates, the
+    //# server MAY at its discretion either continue the handshake without
+    //# client authentication, or respond with a fatal handshake_failure
+    //# alert.
+    fn tls12_missing_alert(&self) -> Option<AlertDescription> {
+        self.mandatory.then(|| {
+            self.reject_alert
+                .unwrap_or(AlertDescription::HANDSHAKE_FAILURE)
+        })
+    }
 }
 
 /// Per-connection record of the client certificate the verifier saw, so a rejected
@@ -133,6 +152,20 @@ impl RustlsEngine {
         // Build one config up front so a bad scenario fails at start, not per connection.
         engine.build(Some(Arc::default()))?;
         Ok(engine)
+    }
+
+    /// `io` set to send a missing client certificate's TLS 1.2 alert. rustls writes its
+    /// certificate_required there in plaintext (neither side has sent ChangeCipherSpec
+    /// yet), and only there: the TLS 1.3 one is encrypted, and stays 116 as RFC 8446 says.
+    pub(crate) fn transport(&self, mut io: ReplayTap<TcpStream>) -> ReplayTap<TcpStream> {
+        if let Some(alert) = self
+            .client_auth
+            .as_ref()
+            .and_then(ClientAuthPlan::tls12_missing_alert)
+        {
+            io.replace_plaintext_alert(AlertDescription::CERTIFICATE_REQUIRED, alert);
+        }
+        io
     }
 
     /// The config for one connection, and where its verifier notes a rejected certificate.

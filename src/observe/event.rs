@@ -299,13 +299,22 @@ impl Observation {
     }
 
     /// One human line per connection, in the spirit of Exchange's TLS log (seed 002).
+    /// Every string the peer chose (SNI, certificate subjects, the request line, engine
+    /// reasons that may quote them) is escaped (`escape_peer`), so a client can neither
+    /// forge a line nor send the terminal escape sequences.
     pub fn log_line(&self) -> String {
         let sni = self
             .client_hello()
-            .and_then(|h| h.sni.clone())
-            .map_or_else(|| "no SNI".to_string(), |s| format!("SNI={s}"));
+            .and_then(|h| h.sni.as_deref())
+            .map_or_else(
+                || "no SNI".to_string(),
+                |s| format!("SNI={}", escape_peer(s)),
+            );
         let cert = match self.client_certificate() {
-            Some(s) => format!("client cert: {}", s.first().map_or("?", String::as_str)),
+            Some(s) => format!(
+                "client cert: {}",
+                s.first().map_or("?".into(), |s| escape_peer(s))
+            ),
             None => "client cert: none".to_string(),
         };
         let mut line = format!("[{} #{}] ", self.scenario, self.conn);
@@ -336,9 +345,11 @@ impl Observation {
             }
             for e in self.events() {
                 match e {
-                    Event::HandshakeFailed { reason } | Event::NotTls { reason } => {
-                        line += &format!(", {reason}")
+                    Event::HandshakeFailed { reason } => {
+                        line += &format!(", {}", escape_peer(reason))
                     }
+                    // Already escaped: the preview of the first bytes is `escape_ascii`.
+                    Event::NotTls { reason } => line += &format!(", {reason}"),
                     Event::HelloRejected { rule } => line += &format!(", intolerant of {rule}"),
                     _ => {}
                 }
@@ -362,8 +373,89 @@ impl Observation {
             }
         }
         if let Some(req) = self.http_request() {
-            line += &format!(", request: {req}");
+            line += &format!(", request: {}", escape_peer(req));
         }
         line
+    }
+}
+
+/// `text` with every character that could end the log line or drive a terminal written
+/// as a Rust string escape: `\\`, `\0`, `\t`, `\n`, `\r`, `\xNN` for the other ASCII
+/// controls and DEL, `\u{NNNN}` for C1 controls and the bidirectional overrides (which
+/// reorder what a terminal shows). Everything else, non-ASCII letters included, is kept.
+pub(crate) fn escape_peer(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_ascii_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() || is_bidi_control(c) => {
+                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Unicode's explicit directional formatting characters (UAX #9, section 2).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_text_escapes_controls_backslash_and_bidi_but_keeps_letters() {
+        assert_eq!(
+            escape_peer("a\x1b[31mb\r\n\0\t\x7f\\x1b\u{9b}\u{202e}é"),
+            "a\\x1b[31mb\\r\\n\\0\\t\\x7f\\\\x1b\\u{009b}\\u{202e}é"
+        );
+    }
+
+    #[test]
+    fn log_line_escapes_sni_subject_request_and_reason() {
+        let hello = ClientHelloInfo {
+            sni: Some("evil\x1b]0;pwned\x07.test".into()),
+            ..ClientHelloInfo::default()
+        };
+        let mut obs = Observation::new("s", 1);
+        obs.push(Event::ClientHello(Box::new(hello)));
+        obs.push(Event::Negotiated {
+            version: "TLS 1.3".into(),
+            cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
+            alpn: None,
+            sni: None,
+        });
+        obs.push(Event::ClientCertificate {
+            subjects: vec!["CN=a\rb".into()],
+        });
+        obs.push(Event::HttpRequest {
+            line: "GET /\r\n[s #2] forged\0 HTTP/1.1".into(),
+        });
+        assert_eq!(
+            obs.log_line(),
+            "[s #1] TLS 1.3 negotiation succeeded using TLS_AES_128_GCM_SHA256, \
+             SNI=evil\\x1b]0;pwned\\x07.test, client cert: CN=a\\rb, \
+             request: GET /\\r\\n[s #2] forged\\0 HTTP/1.1"
+        );
+
+        let mut failed = Observation::new("s", 2);
+        failed.push(Event::HandshakeFailed {
+            reason: "bad\nline".into(),
+        });
+        assert_eq!(
+            failed.log_line(),
+            "[s #2] handshake failed, no SNI, bad\\nline"
+        );
     }
 }

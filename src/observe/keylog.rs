@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Where key log lines go; cheap to clone, safe to share between connections.
@@ -18,6 +19,12 @@ impl KeyLog {
     /// Log into `out` (a file, a `Vec<u8>` behind a writer, stdout).
     pub fn new(out: Box<dyn Write + Send>) -> Self {
         Self(Arc::new(Mutex::new(out)))
+    }
+
+    /// Append to the file at `path`, created with mode 0600: its secrets decrypt every
+    /// logged connection.
+    pub fn append_to(path: &Path) -> std::io::Result<Self> {
+        Ok(Self::new(Box::new(super::append_private(path)?)))
     }
 
     /// Write `LABEL <client_random hex> <secret hex>` and flush, so a capture tool

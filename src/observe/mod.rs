@@ -8,6 +8,7 @@ mod fingerprint;
 mod first_flight;
 mod keylog;
 mod pcap;
+mod private_file;
 mod transcript;
 
 pub(crate) use capture::SharedCapture;
@@ -20,4 +21,6 @@ pub use first_flight::{
 };
 pub use keylog::KeyLog;
 pub use pcap::{PcapSink, PcapSinkError};
+pub(crate) use private_file::write_private;
+pub use private_file::{append_private, create_private};
 pub use transcript::{wire_transcript, Direction, TranscriptLine};

@@ -43,9 +43,10 @@ impl std::fmt::Debug for PcapSink {
 }
 
 impl PcapSink {
-    /// Create (or truncate) the file at `path` and write the pcap header.
+    /// Create (mode 0600: it holds the traffic) or truncate the file at `path` and
+    /// write the pcap header.
     pub fn create(path: &Path) -> Result<Self, PcapSinkError> {
-        let file = std::fs::File::create(path).map_err(|error| PcapSinkError::Create {
+        let file = super::create_private(path).map_err(|error| PcapSinkError::Create {
             path: path.to_path_buf(),
             error,
         })?;

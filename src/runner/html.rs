@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::Outcome;
+use super::{Outcome, RunVerdict};
 
 const STYLE: &str = "\
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\
@@ -14,11 +14,11 @@ table{border-collapse:collapse}\
 th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top}\
 td.verdict{padding:0}\
 td.verdict a{display:block;padding:.25em .6em;color:inherit;text-decoration:none;font-weight:600}\
-td.pass{background:#bfe8bf}td.fail{background:#f4b8b8}td.missing{background:#eee}\
+td.pass{background:#bfe8bf}td.fail{background:#f4b8b8}td.missing,td.not_run{background:#eee}\
 .detail{display:none;position:fixed;inset:4% 6%;overflow:auto;background:#fff;\
 border:2px solid #777;padding:0 1.5em 1em;box-shadow:0 0 0 100vmax rgba(0,0,0,.4)}\
 .detail:target{display:block}\
-.detail.pass h2{color:#176317}.detail.fail h2{color:#a31515}\
+.detail.pass h2{color:#176317}.detail.fail h2{color:#a31515}.detail.not_run h2{color:#555}\
 .close{float:right;margin-top:1em}\
 pre{background:#f4f4f4;padding:.5em;white-space:pre-wrap;overflow-wrap:anywhere}";
 
@@ -31,15 +31,20 @@ pub fn html(outcomes: &[Outcome]) -> String {
         .enumerate()
         .map(|(i, o)| ((o.scenario.as_str(), o.client.as_str()), i))
         .collect();
-    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    let count = |v: RunVerdict| outcomes.iter().filter(|o| o.verdict == v).count();
+    let not_run = match count(RunVerdict::NotRun) {
+        0 => String::new(),
+        n => format!(", {n} not run (interrupted)"),
+    };
 
     let mut page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>quirktls run</title><style>{STYLE}</style></head><body>\n\
-         <h1>quirktls run</h1>\n<p class=\"summary\">{} passed, {failed} failed \
+         <h1>quirktls run</h1>\n<p class=\"summary\">{} passed, {} failed{not_run} \
          ({} scenarios × {} clients); click a cell for its connection.</p>\n\
          <table id=\"verdicts\"><thead><tr><th>scenario</th>",
-        outcomes.len() - failed,
+        count(RunVerdict::Pass),
+        count(RunVerdict::Fail),
         scenarios.len(),
         clients.len(),
     );
@@ -76,17 +81,22 @@ fn first_seen<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     seen
 }
 
+/// The class and `data-verdict`: `pass`, `fail` or `not_run`.
 fn verdict(o: &Outcome) -> &'static str {
-    if o.passed {
-        "pass"
-    } else {
-        "fail"
-    }
+    o.verdict.as_str()
+}
+
+/// What the cell shows.
+fn label(o: &Outcome) -> &'static str {
+    o.verdict.label()
 }
 
 fn exit(o: &Outcome) -> String {
-    o.exit
-        .map_or_else(|| "killed or timed out".into(), |c| format!("exit {c}"))
+    match (o.verdict, o.exit) {
+        (RunVerdict::NotRun, _) => "not run: the run was interrupted".into(),
+        (_, Some(c)) => format!("exit {c}"),
+        (_, None) => "killed or timed out".into(),
+    }
 }
 
 fn cell(page: &mut String, i: usize, o: &Outcome) {
@@ -98,7 +108,7 @@ fn cell(page: &mut String, i: usize, o: &Outcome) {
         esc(&o.scenario),
         esc(&o.client),
         esc(&exit(o)),
-        if o.passed { "pass" } else { "FAIL" },
+        label(o),
     );
 }
 
@@ -113,7 +123,7 @@ fn detail(page: &mut String, i: usize, o: &Outcome) {
         esc(&o.client),
         esc(&o.scenario),
         esc(&o.client),
-        if o.passed { "pass" } else { "FAIL" },
+        label(o),
     );
     block(page, "server-log", &o.server_log, "no connection observed");
     page.push_str("<h3>Expectations</h3>");
@@ -180,6 +190,11 @@ mod tests {
             scenario: scenario.into(),
             client: client.into(),
             passed,
+            verdict: if passed {
+                RunVerdict::Pass
+            } else {
+                RunVerdict::Fail
+            },
             mismatches: Vec::new(),
             exit: Some(0),
             output_tail: String::new(),
@@ -222,5 +237,17 @@ mod tests {
         assert_eq!(page.matches("not run").count(), 1);
         assert!(page.contains("<p class=\"transcript\">no transcript</p>"));
         assert!(page.contains("2 passed, 1 failed (2 scenarios × 2 clients)"));
+    }
+
+    #[test]
+    fn not_run_cells_are_grey_labelled_and_counted() {
+        let page = html(&[outcome("a", "curl", true), Outcome::not_run("b", "curl")]);
+        assert!(page.contains(
+            "<td class=\"verdict not_run\" data-scenario=\"b\" data-client=\"curl\" \
+             data-verdict=\"not_run\" title=\"not run: the run was interrupted\">\
+             <a href=\"#o1\">not run</a></td>"
+        ));
+        assert!(page.contains("<h2>b × curl: not run</h2>"), "{page}");
+        assert!(page.contains("1 passed, 0 failed, 1 not run (interrupted) (2 scenarios"));
     }
 }

@@ -2,13 +2,17 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::Outcome;
+use super::{Outcome, RunVerdict};
 
-/// The report as XML text.
+/// The report as XML text; runs an interrupt stopped are skipped test cases.
 pub fn junit(outcomes: &[Outcome]) -> Result<String, quick_junit::SerializeError> {
     let mut suite = TestSuite::new("quirktls");
     for o in outcomes {
-        let status = if o.passed {
+        let status = if o.verdict == RunVerdict::NotRun {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message("not run: the run was interrupted");
+            status
+        } else if o.passed {
             TestCaseStatus::success()
         } else {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -33,4 +37,23 @@ pub fn junit(outcomes: &[Outcome]) -> Result<String, quick_junit::SerializeError
     let mut report = Report::new("quirktls run");
     report.add_test_suite(suite);
     report.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_run_is_skipped_and_counted_as_such() {
+        let mut pass = Outcome::not_run("a", "curl");
+        (pass.passed, pass.verdict) = (true, RunVerdict::Pass);
+        let xml = junit(&[pass, Outcome::not_run("b", "curl")]).unwrap();
+        assert!(xml.contains("tests=\"2\""), "{xml}");
+        assert!(xml.contains("skipped=\"1\""), "{xml}");
+        assert!(xml.contains("failures=\"0\""), "{xml}");
+        assert!(
+            xml.contains("<skipped message=\"not run: the run was interrupted\"/>"),
+            "{xml}"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::future::Future;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -224,6 +225,38 @@ pub enum RunError {
     },
 }
 
+/// The verdict of one scenario × client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunVerdict {
+    /// Every expectation held.
+    Pass,
+    /// An expectation did not hold.
+    Fail,
+    /// The run was interrupted (SIGINT, SIGTERM) before this one finished.
+    NotRun,
+}
+
+impl RunVerdict {
+    /// `pass`, `fail` or `not_run`, as in the JSON lines and the HTML report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::NotRun => "not_run",
+        }
+    }
+
+    /// What a person reads in the table and the HTML report: `pass`, `FAIL`, `not run`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "FAIL",
+            Self::NotRun => "not run",
+        }
+    }
+}
+
 /// One scenario × client outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
@@ -231,8 +264,10 @@ pub struct Outcome {
     pub scenario: String,
     /// The client (profile name or program).
     pub client: String,
-    /// Whether every expectation held, the server's and `client_exit`.
+    /// Whether every expectation held, the server's and `client_exit` (false when not run).
     pub passed: bool,
+    /// Pass, fail, or not run.
+    pub verdict: RunVerdict,
     /// Expected versus observed, per field.
     pub mismatches: Vec<Mismatch>,
     /// The client's exit code (`None`: killed by the timeout or a signal).
@@ -244,6 +279,33 @@ pub struct Outcome {
     /// The connection's handshake transcript, OpenSSL `-msg` style; empty when the
     /// engine records none.
     pub transcript: String,
+}
+
+impl Outcome {
+    /// The outcome of a run an interrupt stopped or never let start.
+    fn not_run(scenario: &str, client: &str) -> Self {
+        Self {
+            scenario: scenario.to_string(),
+            client: client.to_string(),
+            passed: false,
+            verdict: RunVerdict::NotRun,
+            mismatches: Vec::new(),
+            exit: None,
+            output_tail: String::new(),
+            server_log: String::new(),
+            transcript: String::new(),
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunReport {
+    /// One outcome per scenario × client, in scenario order, then client order; those an
+    /// interrupt stopped are [`RunVerdict::NotRun`].
+    pub outcomes: Vec<Outcome>,
+    /// Whether the interrupt ended the run.
+    pub interrupted: bool,
 }
 
 /// How to run.
@@ -305,45 +367,97 @@ fn fill(template: &[String], server: &ScenarioServer, pki: &Pki) -> Vec<String> 
 }
 
 /// Run every client against each scenario, each run on a fresh server (at most
-/// `options.jobs` at once); outcomes in scenario order, then client order.
+/// `options.jobs` at once); outcomes in scenario order, then client order. When
+/// `interrupt` completes first, the runs under way are stopped (their clients' process
+/// groups killed) and every run without an outcome is marked not run.
 pub async fn run(
     scenarios: Vec<Scenario>,
     pki: Arc<Pki>,
     clients: &[Client],
     options: &RunOptions,
-) -> Result<Vec<Outcome>, RunError> {
+    interrupt: impl Future<Output = ()>,
+) -> Result<RunReport, RunError> {
     let mut names = HashSet::new();
     if let Some(twice) = clients.iter().find(|c| !names.insert(&c.name)) {
         return Err(RunError::DuplicateClient(twice.name.clone()));
     }
     let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    // Runs take their slots in order (the task scheduler would start them in any), so
+    // an interrupt leaves the last ones not run: the index whose turn it is.
+    let turn = Arc::new(tokio::sync::watch::Sender::new(0usize));
     // Dropping the set (on an error) aborts the other runs and kills their clients.
     let mut runs = tokio::task::JoinSet::new();
-    let pairs = scenarios
+    let pairs: Vec<(&Scenario, &Client)> = scenarios
         .iter()
-        .flat_map(|sc| clients.iter().map(move |client| (sc, client)));
-    for (index, (sc, client)) in pairs.enumerate() {
+        .flat_map(|sc| clients.iter().map(move |client| (sc, client)))
+        .collect();
+    for (index, &(sc, client)) in pairs.iter().enumerate() {
         let job = Job {
             scenario: sc.clone(),
             client: client.name.clone(),
             template: client.template(sc),
         };
         let (pki, limit, options) = (pki.clone(), limit.clone(), options.clone());
+        let turn = turn.clone();
         runs.spawn(async move {
+            // Every task holds the sender, so the wait ends only on this run's turn.
+            let _ = turn.subscribe().wait_for(|&t| t == index).await;
             let _slot = limit.acquire_owned().await;
+            turn.send_modify(|t| *t += 1);
             let outcome = job.run(&pki, &options).await;
             options.progress.inc(1);
             (index, outcome)
         });
     }
-    let mut outcomes = Vec::new();
-    while let Some(done) = runs.join_next().await {
-        // Nothing cancels a run while the set is held, so an error is a panic: pass it on.
-        let (index, outcome) = done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-        outcomes.push((index, outcome?));
+    let mut outcomes: Vec<Option<Outcome>> = pairs.iter().map(|_| None).collect();
+    let mut interrupted = false;
+    // Polled until it completes once, then disabled by the branch's condition.
+    let mut interrupt = std::pin::pin!(interrupt);
+    loop {
+        let done = tokio::select! {
+            done = runs.join_next() => done,
+            () = &mut interrupt, if !interrupted => {
+                interrupted = true;
+                // Each aborted run's future is dropped before join_next reports it,
+                // and with it its client (see ClientGroup).
+                runs.abort_all();
+                continue;
+            }
+        };
+        let Some(done) = done else { break };
+        let (index, outcome) = match done {
+            Ok(done) => done,
+            Err(e) if e.is_cancelled() => continue,
+            // Only an interrupt cancels a run, so any other error is a panic: pass it on.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        outcomes[index] = Some(outcome?);
     }
-    outcomes.sort_by_key(|(index, _)| *index);
-    Ok(outcomes.into_iter().map(|(_, o)| o).collect())
+    let outcomes = outcomes
+        .into_iter()
+        .zip(&pairs)
+        .map(|(o, (sc, client))| o.unwrap_or_else(|| Outcome::not_run(&sc.name, &client.name)))
+        .collect();
+    Ok(RunReport {
+        outcomes,
+        interrupted,
+    })
+}
+
+/// A client's process group (the client leads its own), killed when dropped: at the end
+/// of its run, on the timeout, or when an interrupt aborts the run, so no grandchild the
+/// client started outlives it. The group's id stays taken while any member lives, so the
+/// kill cannot reach another group unless every member is gone and the id was reused
+/// within the moment since; then it reaches nothing.
+struct ClientGroup(Option<rustix::process::Pid>);
+
+impl Drop for ClientGroup {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            // ESRCH: the group is already gone.
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
 }
 
 /// One client against one scenario.
@@ -375,12 +489,20 @@ impl Job {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Its own group: a terminal's Ctrl-C reaches only quirktls, which then
+            // kills the whole group.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .map_err(|source| RunError::Spawn {
                 program: program.clone(),
                 source,
             })?;
+        let _group = ClientGroup(
+            child
+                .id()
+                .and_then(|id| rustix::process::Pid::from_raw(id as i32)),
+        );
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin
                 .write_all(b"GET / HTTP/1.1\r\nHost: quirktls\r\nConnection: close\r\n\r\n")
@@ -429,6 +551,11 @@ fn outcome(
         scenario: sc.name.clone(),
         client,
         passed: verdict.passed(),
+        verdict: if verdict.passed() {
+            RunVerdict::Pass
+        } else {
+            RunVerdict::Fail
+        },
         mismatches: verdict.mismatches,
         exit,
         output_tail,

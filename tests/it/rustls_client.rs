@@ -783,12 +783,13 @@ async fn mtls_empty_ca_list_sends_no_hints_and_the_certificate_is_accepted() {
 }
 
 #[tokio::test]
-async fn mtls_empty_ca_list_without_identity_gets_certificate_required() {
+async fn mtls_empty_ca_list_without_identity_gets_handshake_failure() {
     let rec = HintRecorder::new(None);
     let (outcome, obs) = run("mtls-empty-ca-list", &Client::resolving(&rec)).await;
-    // TLS 1.2: the server's verdict comes before the client's handshake ends.
+    // TLS 1.2: the server's verdict comes before the client's handshake ends, as
+    // handshake_failure (TLS 1.2 has no certificate_required).
     let err = outcome.unwrap_err();
-    assert_alerted_by_server(err, &obs, AlertDescription::CertificateRequired);
+    assert_alerted_by_server(err, &obs, AlertDescription::HandshakeFailure);
     assert_eq!(rec.seen(), vec![Vec::<Vec<u8>>::new()]);
     assert_eq!(obs.client_certificate(), None);
 }
@@ -809,7 +810,7 @@ async fn mtls_unrelated_ca_list_fails_for_a_client_that_filters_by_the_hints() {
     let (outcome, obs) = run("mtls-unrelated-ca-list", &Client::resolving(&rec)).await;
     assert_eq!(rec.seen(), vec![vec![subject("unrelated-ca")]]);
     let err = outcome.unwrap_err();
-    assert_alerted_by_server(err, &obs, AlertDescription::CertificateRequired);
+    assert_alerted_by_server(err, &obs, AlertDescription::HandshakeFailure);
     assert_eq!(obs.client_certificate(), None);
 }
 
