@@ -1,18 +1,216 @@
 //! The transport of a connection: the first flight replayed ahead of the socket, a tap
 //! that spots the plaintext alerts the engine writes (they are the ground truth for
-//! `AlertSent`; encrypted ones the engine reports from its error), and, when capturing,
-//! a record of every byte and close on the socket.
+//! `AlertSent`; encrypted ones the engine reports from its error), when capturing, a
+//! record of every byte and close on the socket, and the connection's deadlines and byte
+//! budget, enforced here so that every engine and the app layer get them alike.
 
 use std::io;
+use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
-use crate::observe::{Direction, SharedCapture, TcpEnd};
+use crate::observe::{Cut, Deadline, Direction, Limit, SharedCapture, TcpEnd};
+use crate::scenario::Deadlines;
 use crate::wire::{Alert, ContentType};
+
+/// A read or write stopped because a deadline passed; carried in an `io::Error` of kind
+/// `TimedOut` to whichever engine or app step was waiting.
+#[derive(Debug, thiserror::Error)]
+#[error("the {deadline} deadline of {after:?} passed (hint: raise `deadlines.{deadline}` in the scenario or the matching --*-timeout flag)")]
+pub struct DeadlineExceeded {
+    /// Which deadline.
+    pub deadline: Deadline,
+    /// Its duration.
+    pub after: Duration,
+}
+
+/// The connection's byte budget is spent.
+#[derive(Debug, thiserror::Error)]
+#[error("the connection read and wrote its {max} bytes (hint: raise `limits.bytes` in the scenario or --max-bytes)")]
+pub struct BytesExhausted {
+    /// The budget.
+    pub max: u64,
+}
+
+/// The phase a connection is in, shared between its transport (which enforces it) and
+/// the server and app layer (which move it on); records the cut when one happens.
+#[derive(Debug)]
+pub(crate) struct Clock(Mutex<ClockState>);
+
+#[derive(Debug)]
+struct ClockState {
+    phase: Deadline,
+    since: Instant,
+    cut: Option<Cut>,
+}
+
+impl Clock {
+    /// A clock in the first-flight phase, started now.
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(ClockState {
+            phase: Deadline::FirstFlight,
+            since: Instant::now(),
+            cut: None,
+        })))
+    }
+
+    /// Start `phase` now: its deadline counts from here.
+    pub(crate) fn enter(&self, phase: Deadline) {
+        if let Ok(mut state) = self.0.lock() {
+            state.phase = phase;
+            state.since = Instant::now();
+        }
+    }
+
+    /// Why the transport cut the connection, if it did.
+    pub(crate) fn cut(&self) -> Option<Cut> {
+        self.0.lock().ok().and_then(|s| s.cut)
+    }
+
+    fn phase(&self) -> (Deadline, Instant) {
+        self.0
+            .lock()
+            .map(|s| (s.phase, s.since))
+            .unwrap_or((Deadline::Connection, Instant::now()))
+    }
+
+    /// Record `cut` unless an earlier one stands; returns the one that stands.
+    fn record(&self, cut: Cut) -> Cut {
+        match self.0.lock() {
+            Ok(mut state) => *state.cut.get_or_insert(cut),
+            Err(_) => cut,
+        }
+    }
+}
+
+/// The deadlines and byte budget of one connection, checked on every read and write.
+#[derive(Debug)]
+struct Guard {
+    clock: Arc<Clock>,
+    deadlines: Deadlines,
+    accepted: Instant,
+    /// When the last application byte arrived: the idle deadline counts from here.
+    last_read: Instant,
+    bytes_left: u64,
+    max_bytes: u64,
+    /// When the pending write started waiting for the socket.
+    write_since: Option<Instant>,
+    /// Allocated on the first read or write that has to wait; idle connections hold one.
+    read_timer: Option<Pin<Box<Sleep>>>,
+    write_timer: Option<Pin<Box<Sleep>>>,
+    /// Our FIN is sent: whoever closes bounds the rest (see `linger_close`).
+    closing: bool,
+}
+
+impl Guard {
+    /// The error for a cut that stands: every later read and write fails the same way.
+    fn error(&self, cut: Cut) -> io::Error {
+        match cut {
+            Cut::Deadline(deadline) => io::Error::new(
+                io::ErrorKind::TimedOut,
+                DeadlineExceeded {
+                    deadline,
+                    after: self.deadlines.get(deadline),
+                },
+            ),
+            Cut::Limit(_) => io::Error::other(BytesExhausted {
+                max: self.max_bytes,
+            }),
+        }
+    }
+
+    fn cut(&self, cut: Cut) -> io::Error {
+        self.error(self.clock.record(cut))
+    }
+
+    fn standing(&self) -> Option<io::Error> {
+        self.clock.cut().map(|cut| self.error(cut))
+    }
+
+    /// The earliest of the connection deadline and `others`.
+    fn earliest(&self, others: impl IntoIterator<Item = (Instant, Deadline)>) -> (Instant, Deadline) {
+        let connection = (self.accepted + self.deadlines.connection, Deadline::Connection);
+        others
+            .into_iter()
+            .fold(connection, |a, b| if b.0 < a.0 { b } else { a })
+    }
+
+    /// When the current phase ends for a read.
+    fn read_deadline(&self) -> (Instant, Deadline) {
+        let (phase, since) = self.clock.phase();
+        let end = match phase {
+            Deadline::Idle => since.max(self.last_read) + self.deadlines.idle,
+            Deadline::Connection => return self.earliest([]),
+            fixed => since + self.deadlines.get(fixed),
+        };
+        self.earliest([(end, phase)])
+    }
+
+    /// When the pending write must be done: its own timeout, and the whole first flight
+    /// and handshake bound writes too.
+    fn write_deadline(&self, since: Instant) -> (Instant, Deadline) {
+        let own = (since + self.deadlines.write, Deadline::Write);
+        let (phase, start) = self.clock.phase();
+        let fixed = matches!(phase, Deadline::FirstFlight | Deadline::Handshake)
+            .then(|| (start + self.deadlines.get(phase), phase));
+        self.earliest([own].into_iter().chain(fixed))
+    }
+
+    /// A read is waiting: wake when its deadline passes, and fail it then.
+    fn poll_read_deadline(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        if self.closing {
+            return Poll::Pending;
+        }
+        let (at, deadline) = self.read_deadline();
+        match poll_timer(&mut self.read_timer, at, cx) {
+            Poll::Ready(()) => Poll::Ready(self.cut(Cut::Deadline(deadline))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn poll_write_deadline(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        if self.closing {
+            return Poll::Pending;
+        }
+        let since = *self.write_since.get_or_insert_with(Instant::now);
+        let (at, deadline) = self.write_deadline(since);
+        match poll_timer(&mut self.write_timer, at, cx) {
+            Poll::Ready(()) => Poll::Ready(self.cut(Cut::Deadline(deadline))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Spend `n` bytes of the budget; an error once it is overdrawn.
+    fn spend(&mut self, n: usize) -> Result<(), io::Error> {
+        match self.bytes_left.checked_sub(n as u64) {
+            Some(left) => {
+                self.bytes_left = left;
+                Ok(())
+            }
+            None => Err(self.cut(Cut::Limit(Limit::Bytes))),
+        }
+    }
+}
+
+/// Poll a lazily allocated timer set to `at`.
+fn poll_timer(timer: &mut Option<Pin<Box<Sleep>>>, at: Instant, cx: &mut Context<'_>) -> Poll<()> {
+    let timer = match timer {
+        Some(t) => {
+            if t.deadline() != at {
+                t.as_mut().reset(at);
+            }
+            t
+        }
+        None => timer.insert(Box::pin(tokio::time::sleep_until(at))),
+    };
+    timer.as_mut().poll(cx)
+}
 
 /// Replays a prefix before reading from `inner`; watches outbound records for plaintext
 /// alerts; records the socket's traffic into a capture if given one.
@@ -23,6 +221,7 @@ pub struct ReplayTap<S> {
     inner: S,
     tap: OutboundTap,
     capture: Option<SharedCapture>,
+    guard: Option<Guard>,
 }
 
 impl<S> ReplayTap<S> {
@@ -34,7 +233,32 @@ impl<S> ReplayTap<S> {
             inner,
             tap: OutboundTap::default(),
             capture: None,
+            guard: None,
         }
+    }
+
+    /// Enforce `deadlines` (the phase kept by `clock`, counted from `accepted`) and a
+    /// budget of `max_bytes` read and written on `inner`.
+    pub(crate) fn with_guard(
+        mut self,
+        clock: Arc<Clock>,
+        deadlines: Deadlines,
+        accepted: Instant,
+        max_bytes: u64,
+    ) -> Self {
+        self.guard = Some(Guard {
+            clock,
+            deadlines,
+            accepted,
+            last_read: accepted,
+            bytes_left: max_bytes,
+            max_bytes,
+            write_since: None,
+            read_timer: None,
+            write_timer: None,
+            closing: false,
+        });
+        self
     }
 
     /// Record what crosses `inner` (not the replayed prefix) into `capture`.
@@ -59,10 +283,11 @@ impl<S> ReplayTap<S> {
         std::mem::take(&mut self.tap.alerts)
     }
 
-    /// Stop parsing outbound records (after the handshake everything is encrypted).
+    /// Stop parsing outbound records (after the handshake everything is encrypted);
+    /// frees the reassembly buffer, which an idle connection would otherwise keep.
     pub fn stop_tap(&mut self) {
         self.tap.active = false;
-        self.tap.pending.clear();
+        self.tap.pending = Vec::new();
     }
 }
 
@@ -125,8 +350,28 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReplayTap<S> {
             }
             return Poll::Ready(Ok(()));
         }
+        if let Some(err) = this.guard.as_ref().and_then(Guard::standing) {
+            return Poll::Ready(Err(err));
+        }
         let before = buf.filled().len();
         let res = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Some(guard) = &mut this.guard {
+            match &res {
+                Poll::Ready(Ok(())) => {
+                    let n = buf.filled().len() - before;
+                    guard.spend(n)?;
+                    if n > 0 {
+                        guard.last_read = Instant::now();
+                    }
+                }
+                Poll::Pending => {
+                    if let Poll::Ready(err) = guard.poll_read_deadline(cx) {
+                        return Poll::Ready(Err(err));
+                    }
+                }
+                Poll::Ready(Err(_)) => {}
+            }
+        }
         if let Some(capture) = &this.capture {
             match &res {
                 Poll::Ready(Ok(())) if buf.filled().len() > before => {
@@ -169,13 +414,43 @@ impl ReplayTap<TcpStream> {
 }
 
 impl<S> ReplayTap<S> {
-    /// Account for a write's outcome: `written` are the bytes the socket took.
+    /// Before a write of `len` bytes: the standing cut or the spent budget fails it.
+    fn may_write(&mut self, len: usize) -> Result<(), io::Error> {
+        match &mut self.guard {
+            Some(guard) => match guard.standing() {
+                Some(err) => Err(err),
+                None => guard.spend(len),
+            },
+            None => Ok(()),
+        }
+    }
+
+    /// Account for a write's outcome: `written` are the bytes the socket took, `asked`
+    /// those the budget was charged for. A write that waits past its deadline fails.
     fn wrote<'a>(
         &mut self,
-        res: &Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+        res: Poll<io::Result<usize>>,
+        asked: usize,
         written: impl IntoIterator<Item = &'a [u8]>,
-    ) {
-        match res {
+    ) -> Poll<io::Result<usize>> {
+        if let Some(guard) = &mut self.guard {
+            match &res {
+                Poll::Ready(Ok(n)) => {
+                    guard.write_since = None;
+                    // Refund what the socket did not take.
+                    guard.bytes_left += (asked - n) as u64;
+                }
+                Poll::Ready(Err(_)) => guard.bytes_left += asked as u64,
+                Poll::Pending => {
+                    guard.bytes_left += asked as u64;
+                    if let Poll::Ready(err) = guard.poll_write_deadline(cx) {
+                        return Poll::Ready(Err(err));
+                    }
+                }
+            }
+        }
+        match &res {
             Poll::Ready(Ok(_)) => {
                 for bytes in written {
                     self.tap.observe(bytes);
@@ -191,6 +466,7 @@ impl<S> ReplayTap<S> {
             }
             Poll::Pending => {}
         }
+        res
     }
 }
 
@@ -210,13 +486,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.may_write(buf.len())?;
         let res = Pin::new(&mut this.inner).poll_write(cx, buf);
         let n = match res {
             Poll::Ready(Ok(n)) => n,
             _ => 0,
         };
-        this.wrote(&res, [&buf[..n]]);
-        res
+        this.wrote(cx, res, buf.len(), [&buf[..n]])
     }
 
     // rustls hands over a flight as several records: one writev instead of a write each.
@@ -226,13 +502,14 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        let asked = bufs.iter().map(|b| b.len()).sum();
+        this.may_write(asked)?;
         let res = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         let n = match res {
             Poll::Ready(Ok(n)) => n,
             _ => 0,
         };
-        this.wrote(&res, prefix_of(bufs, n));
-        res
+        this.wrote(cx, res, asked, prefix_of(bufs, n))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -246,8 +523,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReplayTap<S> {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let res = Pin::new(&mut this.inner).poll_shutdown(cx);
-        if let (Poll::Ready(Ok(())), Some(capture)) = (&res, &this.capture) {
-            capture.end(Direction::Sent, TcpEnd::Fin);
+        if let Poll::Ready(Ok(())) = res {
+            if let Some(capture) = &this.capture {
+                capture.end(Direction::Sent, TcpEnd::Fin);
+            }
+            if let Some(guard) = &mut this.guard {
+                guard.closing = true;
+            }
         }
         res
     }

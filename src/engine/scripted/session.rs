@@ -165,7 +165,7 @@ async fn refused(
     obs: &mut Observation,
 ) -> CloseKind {
     let reason = match &failure.from_client {
-        Some(RecordError::Timeout) => "no ClientHello before the timeout".to_string(),
+        Some(RecordError::Timeout(_)) => "no ClientHello before the timeout".to_string(),
         _ => failure.reason.clone(),
     };
     obs.push(Event::RenegotiationRefused { reason });
