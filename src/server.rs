@@ -15,9 +15,8 @@ use tokio::time::Instant;
 use crate::app::{self, AppLimits};
 use crate::engine::{linger_close, Clock, Engine, EngineError, ReplayTap};
 use crate::observe::{
-    read_first_flight, wire_transcript, Capture, ClientHelloInfo, CloseKind, Cut, Deadline,
-    Event, FirstFlightError, FirstFlightLimits, KeyLog, Limit, Observation, PcapSink,
-    SharedCapture,
+    read_first_flight, wire_transcript, Capture, ClientHelloInfo, CloseKind, Cut, Deadline, Event,
+    FirstFlightError, FirstFlightLimits, KeyLog, Limit, Observation, PcapSink, SharedCapture,
 };
 use crate::pki::Pki;
 use crate::scenario::{Deadlines, HelloMatch, Intolerance, Reaction, Scenario, SniPolicy};
@@ -42,7 +41,9 @@ impl ConnectionBudget {
 
     /// A budget of `max` concurrent connections.
     pub fn new(max: u64) -> Self {
-        let permits = usize::try_from(max).unwrap_or(usize::MAX).min(Semaphore::MAX_PERMITS);
+        let permits = usize::try_from(max)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS);
         Self {
             max,
             open: Arc::new(Semaphore::new(permits)),

@@ -70,10 +70,12 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
         timeout: Duration::from_secs(args.timeout),
         progress: progress_bar((scenarios.len() * clients.len()) as u64),
         // Captured always: the HTML report shows every connection's transcript.
-        server: args.wire.server_options(args.limits.server_options(ServerOptions {
-            capture: true,
-            ..ServerOptions::default()
-        }))?,
+        server: args
+            .wire
+            .server_options(args.limits.server_options(ServerOptions {
+                capture: true,
+                ..ServerOptions::default()
+            }))?,
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let outcomes = runtime.block_on(runner::run(scenarios, pki, &clients, &options));

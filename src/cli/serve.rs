@@ -83,12 +83,14 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             Some(Arc::new(Mutex::new(Box::new(file))))
         }
     };
-    let options = args.wire.server_options(args.limits.server_options(ServerOptions {
-        bind: args.bind,
-        log: !args.quiet,
-        events: events.clone(),
-        ..ServerOptions::default()
-    }))?;
+    let options = args
+        .wire
+        .server_options(args.limits.server_options(ServerOptions {
+            bind: args.bind,
+            log: !args.quiet,
+            events: events.clone(),
+            ..ServerOptions::default()
+        }))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let mut servers = Vec::new();
@@ -139,7 +141,6 @@ async fn until_stopped() -> anyhow::Result<&'static str> {
         _ = int.recv() => "SIGINT",
     })
 }
-
 
 fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

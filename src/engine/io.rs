@@ -4,8 +4,8 @@
 //! record of every byte and close on the socket, and the connection's deadlines and byte
 //! budget, enforced here so that every engine and the app layer get them alike.
 
-use std::io;
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -134,8 +134,14 @@ impl Guard {
     }
 
     /// The earliest of the connection deadline and `others`.
-    fn earliest(&self, others: impl IntoIterator<Item = (Instant, Deadline)>) -> (Instant, Deadline) {
-        let connection = (self.accepted + self.deadlines.connection, Deadline::Connection);
+    fn earliest(
+        &self,
+        others: impl IntoIterator<Item = (Instant, Deadline)>,
+    ) -> (Instant, Deadline) {
+        let connection = (
+            self.accepted + self.deadlines.connection,
+            Deadline::Connection,
+        );
         others
             .into_iter()
             .fold(connection, |a, b| if b.0 < a.0 { b } else { a })

@@ -114,7 +114,17 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        for bad in ["", "10", "s", "1.5s", "-1s", "0s", "10 s", "10h", "99999999999999999999m"] {
+        for bad in [
+            "",
+            "10",
+            "s",
+            "1.5s",
+            "-1s",
+            "0s",
+            "10 s",
+            "10h",
+            "99999999999999999999m",
+        ] {
             assert_eq!(parse_duration(bad), Err(DurationError(bad.into())), "{bad}");
         }
     }

@@ -8,17 +8,18 @@ use std::time::Duration;
 use serde_saphyr::{Location, Spanned};
 
 use super::caps::iana_suite_name;
+use super::parse_duration;
 use super::raw::{
-    RawApp, RawClientAuth, RawDeadlines, RawExpect, RawLimits, RawFault, RawHelloMatch, RawIntolerance, RawReaction,
-    RawRenegotiate, RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE,
-    DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST, FALLBACK_SERVER_NAME,
+    RawApp, RawClientAuth, RawDeadlines, RawExpect, RawFault, RawHelloMatch, RawIntolerance,
+    RawLimits, RawReaction, RawRenegotiate, RawScenario, RawSni, RawTls, DEFAULT_BODY,
+    DEFAULT_CERTIFICATE, DEFAULT_CLIENT_IDENTITY, DEFAULT_STATUS, DEFAULT_TRUST,
+    FALLBACK_SERVER_NAME,
 };
 use super::{
     AppConfig, ClientAuth, ClientAuthMode, EngineKind, Expect, Fault, FaultAction, FaultParseError,
     HelloMatch, Intolerance, Reaction, Renegotiate, Scenario, ScenarioError, ScenarioLimits,
     SniConfig, TlsConfig, TlsVersion,
 };
-use super::parse_duration;
 use crate::observe::Deadline;
 use crate::pki::PkiSpec;
 use crate::wire::{AlertDescription, ClientCertificateType, ExtensionType, SignatureScheme};

@@ -5,12 +5,14 @@ mod common;
 
 mod cli;
 mod curl_client;
+mod deadlines;
 #[cfg(feature = "proptest")]
 mod fault_props;
 mod first_flight_props;
 mod intolerance;
 mod java_client;
 mod keylog;
+mod limits;
 mod openssl_client;
 mod pcap;
 mod pki;
@@ -23,6 +25,7 @@ mod scripted_handshake;
 mod scripted_matrix;
 mod scripted_renegotiation;
 mod scripted_scenarios;
+mod shutdown;
 mod smoke;
 mod test_api;
 mod verdicts;
