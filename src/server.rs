@@ -345,6 +345,9 @@ impl Drop for ScenarioServer {
     }
 }
 
+/// A connection's places under the scenario's and the process's limits.
+type Permits = [Option<OwnedSemaphorePermit>; 2];
+
 struct Shared {
     scenario: Arc<Scenario>,
     engine: Engine,
@@ -360,7 +363,7 @@ struct Shared {
 
 impl Shared {
     /// Permits for one more connection, or the limit that refuses it.
-    fn admit(&self) -> Result<[Option<OwnedSemaphorePermit>; 2], (Limit, u64)> {
+    fn admit(&self) -> Result<Permits, (Limit, u64)> {
         let take = |budget: &ConnectionBudget, limit| {
             budget
                 .open
@@ -385,7 +388,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let accepted = Instant::now();
+        let at = Instant::now();
         conn += 1;
         shared.collected.in_flight.fetch_add(1, Ordering::SeqCst);
         let permits = match shared.admit() {
@@ -395,41 +398,55 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let shared = shared.clone();
-        let capture = match (shared.options.captures(), stream.local_addr()) {
-            (true, Ok(local)) => Some(SharedCapture::new(Capture::new(
-                peer,
-                local,
-                Capture::DEFAULT_LIMIT,
-            ))),
-            _ => None,
+        let accepted = Accepted {
+            stream,
+            peer,
+            conn,
+            at,
         };
-        tokio::spawn(async move {
-            let clock = Clock::new();
-            let io = ReplayTap::new(Vec::new(), stream)
-                .with_capture(capture.clone())
-                .with_guard(clock.clone(), shared.deadlines, accepted, shared.max_bytes);
-            let mut obs = Observation::new(shared.scenario.name.clone(), conn);
-            let mut stopped = shared.stopped.clone();
-            let stopping = async move {
-                // The server dropped without `stop`: connections run to their end.
-                if stopped.wait_for(|stop| *stop).await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            };
-            let cut_by_stop = tokio::select! {
-                () = handle(io, peer, &mut obs, &shared, &clock) => false,
-                () = stopping => true,
-            };
-            if let Some(cut) = clock.cut() {
-                obs.cut_by(cut);
-            } else if cut_by_stop && obs.closed().is_none() {
-                obs.push(Event::closed(CloseKind::Shutdown));
-            }
-            drop(permits);
-            finish(obs, capture, &shared);
-        });
+        tokio::spawn(connection(accepted, permits, shared.clone()));
     }
+}
+
+/// A connection as the accept loop hands it over.
+struct Accepted {
+    stream: TcpStream,
+    peer: SocketAddr,
+    conn: u64,
+    /// The deadlines count from here.
+    at: Instant,
+}
+
+/// One connection's task: serve it until it ends or the server stops, then record it.
+async fn connection(accepted: Accepted, permits: Permits, shared: Arc<Shared>) {
+    let clock = Clock::new();
+    let capture = match (shared.options.captures(), accepted.stream.local_addr()) {
+        (true, Ok(local)) => Some(SharedCapture::new(Capture::new(
+            accepted.peer,
+            local,
+            Capture::DEFAULT_LIMIT,
+        ))),
+        _ => None,
+    };
+    let mut obs = Observation::new(shared.scenario.name.clone(), accepted.conn);
+    let mut stopped = shared.stopped.clone();
+    let stopping = async move {
+        // The server dropped without `stop`: connections run to their end.
+        if stopped.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let cut_by_stop = tokio::select! {
+        () = handle(accepted, capture.clone(), &mut obs, &shared, &clock) => false,
+        () = stopping => true,
+    };
+    if let Some(cut) = clock.cut() {
+        obs.cut_by(cut);
+    } else if cut_by_stop && obs.closed().is_none() {
+        obs.push(Event::closed(CloseKind::Shutdown));
+    }
+    drop(permits);
+    finish(obs, capture, &shared);
 }
 
 /// Over a connection limit: record it, and close at once so the client fails fast; the
@@ -453,16 +470,42 @@ fn refuse(stream: TcpStream, peer: SocketAddr, conn: u64, limit: Limit, max: u64
     finish(obs, None, shared);
 }
 
-/// Serve one connection into `obs`; `io` replays nothing yet, records the wire when
-/// capturing, and enforces the deadlines `clock` moves through.
+/// Serve one connection into `obs`, recording its wire into `capture` if given one.
 async fn handle(
-    mut io: ReplayTap<TcpStream>,
-    peer: SocketAddr,
+    accepted: Accepted,
+    capture: Option<SharedCapture>,
     obs: &mut Observation,
     shared: &Shared,
-    clock: &Clock,
+    clock: &Arc<Clock>,
 ) {
-    let _ = io.get_ref().set_nodelay(true);
+    // Boxed: everything up to the end of the handshake is large and short-lived, while
+    // this future lives (in the task) as long as the connection, idle ones included.
+    let session = Box::pin(establish(accepted, capture, obs, shared, clock)).await;
+    if let Some(session) = session {
+        let limits = AppLimits {
+            max_request: 16 * 1024,
+            drain: shared.deadlines.idle,
+        };
+        app::serve(session, &shared.scenario.app, obs, limits, clock).await;
+    }
+}
+
+/// The first flight, the checks before any engine, and the handshake; `None` when the
+/// connection ended there (recorded in `obs`).
+async fn establish(
+    accepted: Accepted,
+    capture: Option<SharedCapture>,
+    obs: &mut Observation,
+    shared: &Shared,
+    clock: &Arc<Clock>,
+) -> Option<Box<dyn crate::engine::Session>> {
+    let Accepted {
+        stream, peer, at, ..
+    } = accepted;
+    let _ = stream.set_nodelay(true);
+    let mut io = ReplayTap::new(Vec::new(), stream)
+        .with_capture(capture)
+        .with_guard(clock.clone(), shared.deadlines, at, shared.max_bytes);
     let scenario = &shared.scenario;
     obs.push(Event::Accepted { peer });
     let limits = FirstFlightLimits {
@@ -480,7 +523,7 @@ async fn handle(
             if timed_out {
                 obs.cut_by(Cut::Deadline(Deadline::FirstFlight));
             }
-            return;
+            return None;
         }
     };
     clock.enter(Deadline::Handshake);
@@ -492,20 +535,14 @@ async fn handle(
     obs.push(Event::ClientHello(Box::new(flight.hello)));
     if let Some(rule) = choke {
         choke_on_hello(io, rule, obs).await;
-        return;
+        return None;
     }
     if scenario.tls.sni.policy == SniPolicy::Required && !knows_name(scenario, sni.as_deref()) {
         reject_sni(&mut io, sni, obs).await;
-        return;
+        return None;
     }
     io.replay(flight.bytes);
-    if let Some(session) = shared.engine.handshake(io, obs).await {
-        let limits = AppLimits {
-            max_request: 16 * 1024,
-            drain: shared.deadlines.idle,
-        };
-        app::serve(session, &scenario.app, obs, limits, clock).await;
-    }
+    shared.engine.handshake(io, obs).await
 }
 
 /// Whether the ClientHello has the property an intolerance rule looks for.

@@ -17,10 +17,11 @@ pub(super) async fn respond(
     clock: &Clock,
 ) -> Option<CloseKind> {
     // Nothing allocated until the client sends: idle connections wait here, each with
-    // this future's buffer, so it is small; the request-head deadline (transport) bounds
-    // the whole head, however slowly it trickles in.
+    // this future's buffer, so it is small (the engine's own buffer holds the record; this
+    // only copies out of it); the request-head deadline (transport) bounds the whole
+    // head, however slowly it trickles in.
     let mut head = Vec::new();
-    let mut buf = [0u8; 512];
+    let mut buf = [0u8; 128];
     // Only the new bytes (and three before them) can complete the blank line.
     let mut scanned = 0usize;
     while !head[scanned.saturating_sub(3)..]

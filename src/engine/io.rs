@@ -549,7 +549,9 @@ pub async fn linger_close<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) {
     const MAX_BYTES: usize = 64 * 1024;
     const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
     let _ = io.shutdown().await;
-    let mut buf = [0u8; 4096];
+    // On the heap: a stack array would sit in the future of every caller, and so in
+    // every connection's task for its whole life, idle or not.
+    let mut buf = vec![0u8; 4096];
     let mut read = 0;
     let deadline = tokio::time::Instant::now() + MAX_WAIT;
     while read < MAX_BYTES {
