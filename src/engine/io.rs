@@ -602,6 +602,159 @@ mod tests {
         assert_eq!(sent, slices.concat());
     }
 
+    /// A guarded transport over an in-memory pipe of `capacity` bytes, and its clock.
+    fn guarded(
+        capacity: usize,
+        deadlines: Deadlines,
+        max_bytes: u64,
+    ) -> (
+        tokio::io::DuplexStream,
+        ReplayTap<tokio::io::DuplexStream>,
+        Arc<Clock>,
+    ) {
+        let (client, server) = tokio::io::duplex(capacity);
+        let clock = Clock::new();
+        let io = ReplayTap::new(Vec::new(), server).with_guard(
+            clock.clone(),
+            deadlines,
+            Instant::now(),
+            max_bytes,
+        );
+        (client, io, clock)
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn deadline_of(err: &io::Error) -> Deadline {
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+        err.get_ref()
+            .and_then(|e| e.downcast_ref::<DeadlineExceeded>())
+            .map(|e| e.deadline)
+            .unwrap_or_else(|| panic!("not a deadline: {err}"))
+    }
+
+    #[tokio::test]
+    async fn a_phase_deadline_counts_the_whole_phase_however_the_bytes_trickle() {
+        let deadlines = Deadlines {
+            handshake: ms(300),
+            ..Deadlines::default()
+        };
+        let (mut client, mut io, clock) = guarded(64, deadlines, u64::MAX);
+        clock.enter(Deadline::Handshake);
+        let started = Instant::now();
+        let trickle = tokio::spawn(async move {
+            for _ in 0..20 {
+                tokio::time::sleep(ms(50)).await;
+                if client.write_all(b"x").await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut buf = [0u8; 8];
+        let err = loop {
+            match io.read(&mut buf).await {
+                Ok(n) => assert!(n > 0),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(deadline_of(&err), Deadline::Handshake);
+        assert!(started.elapsed() >= ms(290) && started.elapsed() < ms(600));
+        assert_eq!(clock.cut(), Some(Cut::Deadline(Deadline::Handshake)));
+        // The cut stands: writes fail the same way.
+        let err = io.write_all(b"late").await.unwrap_err();
+        assert_eq!(deadline_of(&err), Deadline::Handshake);
+        trickle.abort();
+    }
+
+    #[tokio::test]
+    async fn the_idle_deadline_restarts_with_each_byte_read() {
+        let deadlines = Deadlines {
+            idle: ms(200),
+            ..Deadlines::default()
+        };
+        let (mut client, mut io, clock) = guarded(64, deadlines, u64::MAX);
+        clock.enter(Deadline::Idle);
+        let started = Instant::now();
+        tokio::spawn(async move {
+            for _ in 0..6 {
+                tokio::time::sleep(ms(100)).await;
+                client.write_all(b"x").await.unwrap();
+            }
+            // Silent, but still open.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let mut read = 0;
+        let mut buf = [0u8; 8];
+        let err = loop {
+            match io.read(&mut buf).await {
+                Ok(n) => read += n,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(read, 6);
+        assert_eq!(deadline_of(&err), Deadline::Idle);
+        assert!(started.elapsed() >= ms(780), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_write_nobody_takes_fails_at_the_write_deadline() {
+        let deadlines = Deadlines {
+            write: ms(200),
+            ..Deadlines::default()
+        };
+        let (_client, mut io, clock) = guarded(64, deadlines, u64::MAX);
+        clock.enter(Deadline::Idle);
+        let started = Instant::now();
+        let err = io.write_all(&[0u8; 1024]).await.unwrap_err();
+        assert_eq!(deadline_of(&err), Deadline::Write);
+        assert!(started.elapsed() >= ms(190) && started.elapsed() < ms(500));
+    }
+
+    #[tokio::test]
+    async fn the_connection_deadline_bounds_every_phase() {
+        let deadlines = Deadlines {
+            connection: ms(150),
+            ..Deadlines::default()
+        };
+        let (_client, mut io, clock) = guarded(64, deadlines, u64::MAX);
+        clock.enter(Deadline::Idle);
+        let err = io.read(&mut [0u8; 8]).await.unwrap_err();
+        assert_eq!(deadline_of(&err), Deadline::Connection);
+    }
+
+    #[tokio::test]
+    async fn the_byte_budget_cuts_reads_and_writes() {
+        let (mut client, mut io, clock) = guarded(1024, Deadlines::default(), 10);
+        io.write_all(&[1u8; 6]).await.unwrap();
+        client.write_all(&[2u8; 6]).await.unwrap();
+        let err = io.read_exact(&mut [0u8; 6]).await.unwrap_err();
+        assert!(
+            err.get_ref().is_some_and(|e| e.is::<BytesExhausted>()),
+            "{err}"
+        );
+        assert_eq!(clock.cut(), Some(Cut::Limit(Limit::Bytes)));
+        assert!(io.write_all(b"x").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn after_our_fin_deadlines_stop_and_linger_close_bounds_the_wait() {
+        let deadlines = Deadlines {
+            connection: ms(100),
+            ..Deadlines::default()
+        };
+        let (_client, mut io, clock) = guarded(64, deadlines, u64::MAX);
+        io.shutdown().await.unwrap();
+        tokio::time::sleep(ms(150)).await;
+        let read = tokio::time::timeout(ms(200), io.read(&mut [0u8; 8])).await;
+        assert!(
+            read.is_err(),
+            "the read waited rather than failing: {read:?}"
+        );
+        assert_eq!(clock.cut(), None);
+    }
+
     #[test]
     fn prefix_of_stops_inside_the_slice_that_was_cut() {
         let (a, b) = ([1u8, 2, 3], [4u8, 5]);
