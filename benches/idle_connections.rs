@@ -1,9 +1,11 @@
 //! Idle connections per GiB: `quirktls serve modern-baseline` runs as its own process;
 //! this one opens N connections, completes each handshake with rustls and leaves them
 //! idle (the server waits for the request head), and reads the server's VmRSS before and
-//! after. Target: <= 10 KB per idle connection (>= 100,000 per GiB). Then a burst: BURST
-//! connections opened at once, every one expected to complete its handshake (none
-//! refused below --max-connections).
+//! after. Target: <= 10 KB per idle connection (>= 100,000 per GiB). The baseline, in
+//! the same run: a bare tokio-rustls server (this program again, as a child) with the
+//! same certificate, each connection waiting in a 128-byte read after its handshake.
+//! Then a burst: BURST connections opened at once, every one expected to complete its
+//! handshake (none refused below --max-connections).
 //!
 //! `IDLE_CONNECTIONS` (default 5000) and `BURST` (default 10000) override the counts.
 
@@ -12,14 +14,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use quirktls::pki::{default_out_dir, default_spec_path, Pki, PkiSpec};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::net::TcpStream;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::client::TlsStream;
 
 const TARGET_KB: f64 = 10.0;
 const HOST: &str = "server.quirktls.test";
+/// Set in the child that plays the bare tokio-rustls server.
+const BARE: &str = "IDLE_CONNECTIONS_BARE_SERVER";
 
 fn count(var: &str, default: usize) -> usize {
     std::env::var(var)
@@ -60,8 +66,49 @@ impl Drop for Server {
     }
 }
 
-fn start_server() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quirktls"))
+/// The bare server: tokio-rustls with modern-baseline's certificate and protocols; prints
+/// a ready line like `serve --json`.
+fn bare_server() {
+    let spec = PkiSpec::load(&default_spec_path()).expect("spec");
+    let pki = Pki::ensure(&spec, &default_out_dir()).expect("pki");
+    let leaf = pki.entity("server-rsa").expect("server-rsa");
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(leaf.chain_der(), PrivateKeyDer::Pkcs8(leaf.key.clone_key()))
+    .expect("cert");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let ready = serde_json::json!({
+            "port": listener.local_addr().expect("addr").port(),
+            "ca_file": pki.ca_bundle(),
+        });
+        println!("{ready}");
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    let _ = tls.read(&mut [0u8; 128]).await;
+                }
+            });
+        }
+    });
+}
+
+fn start_quirktls() -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quirktls"));
+    command
         .args(["serve", "--json", "--quiet", "modern-baseline"])
         // Idle means idle: no deadline may end them while they are counted; the burst
         // queues handshakes on the CPU for longer than the default 10 s.
@@ -71,10 +118,21 @@ fn start_server() -> Server {
             "30m",
             "--connection-timeout",
             "30m",
-        ])
+        ]);
+    start(command)
+}
+
+fn start_bare() -> Server {
+    let mut command = Command::new(std::env::current_exe().expect("this program"));
+    command.env(BARE, "1");
+    start(command)
+}
+
+fn start(mut command: Command) -> Server {
+    let mut child = command
         .stdout(Stdio::piped())
         .spawn()
-        .expect("spawn quirktls serve");
+        .expect("spawn the server");
     let line = BufReader::new(child.stdout.take().expect("stdout"))
         .lines()
         .next()
@@ -153,30 +211,41 @@ async fn settled_rss(pid: u32) -> u64 {
     last
 }
 
+/// KB of server RSS per idle connection after `n` handshakes.
+async fn idle_kb(server: &Server, n: usize) -> (f64, u64, u64) {
+    let pid = server.child.id();
+    // A few connections first: one-time allocations (engine, runtime, buffers of the
+    // allocator's arenas) are not per connection.
+    let (warm, _) = open(server, 16, 16).await;
+    let before = settled_rss(pid).await;
+    let (held, failed) = open(server, n, 64).await;
+    assert_eq!(failed, 0, "idle connections failed");
+    let after = settled_rss(pid).await;
+    drop((held, warm));
+    let per = after.saturating_sub(before) as f64 * 1024.0 / n as f64 / 1000.0;
+    (per, before, after)
+}
+
 fn main() {
+    if std::env::var_os(BARE).is_some() {
+        return bare_server();
+    }
     raise_fd_limit();
     let idle = count("IDLE_CONNECTIONS", 5000);
     let burst = count("BURST", 10_000);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let server = start_server();
+        let (bare, _, _) = idle_kb(&start_bare(), idle).await;
+        let server = start_quirktls();
         let pid = server.child.id();
-        // One connection first: the one-time allocations (engine, runtime) are not per
-        // connection.
-        let (warm, _) = open(&server, 16, 16).await;
-        let before = settled_rss(pid).await;
-        let (held, failed) = open(&server, idle, 64).await;
-        assert_eq!(failed, 0, "idle connections failed");
-        let after = settled_rss(pid).await;
-        let per = (after.saturating_sub(before)) as f64 * 1024.0 / idle as f64 / 1000.0;
+        let (per, before, after) = idle_kb(&server, idle).await;
         let per_gib = (1u64 << 30) as f64 / (per * 1000.0);
         println!(
             "idle: {idle} connections after their handshake: server RSS {before} -> {after} KiB, \
-             {per:.1} KB per connection, {per_gib:.0} per GiB (target <= {TARGET_KB} KB: ratio {:.2})",
+             {per:.1} KB per connection, {per_gib:.0} per GiB (target <= {TARGET_KB} KB: ratio {:.2}); \
+             bare tokio-rustls {bare:.1} KB",
             per / TARGET_KB
         );
-        drop(held);
-        drop(warm);
         tokio::time::sleep(Duration::from_secs(1)).await;
 
         let started = Instant::now();
