@@ -23,12 +23,14 @@ test: deps
 	$(CARGO) test --features proptest --doc
 
 ## Benchmarks: handshakes/s vs bare tokio-rustls and vs openssl s_server (scripted engine),
-## time to every scenario ready, and the runner's overhead per scenario.
+## time to every scenario ready, the runner's overhead per scenario, and idle connections
+## per GiB of server RSS (plus a burst of 10,000 at once).
 bench: deps
 	$(CARGO) bench --bench handshake
 	$(CARGO) bench --bench startup
 	$(CARGO) bench --bench scripted_handshake
 	$(CARGO) bench --bench runner
+	$(CARGO) bench --bench idle_connections
 
 lint:
 	$(CARGO) fmt --all -- --check

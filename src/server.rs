@@ -3,37 +3,83 @@
 use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::app::{self, AppLimits};
-use crate::engine::{linger_close, Engine, EngineError, ReplayTap};
+use crate::engine::{linger_close, Clock, Engine, EngineError, ReplayTap};
 use crate::observe::{
-    read_first_flight, wire_transcript, Capture, ClientHelloInfo, CloseKind, Event,
-    FirstFlightError, FirstFlightLimits, KeyLog, Observation, PcapSink, SharedCapture,
+    read_first_flight, wire_transcript, Capture, ClientHelloInfo, CloseKind, Cut, Deadline, Event,
+    FirstFlightError, FirstFlightLimits, KeyLog, Limit, Observation, PcapSink, SharedCapture,
 };
 use crate::pki::Pki;
-use crate::scenario::{HelloMatch, Intolerance, Reaction, Scenario, SniPolicy};
+use crate::scenario::{Deadlines, HelloMatch, Intolerance, Reaction, Scenario, SniPolicy};
 use crate::wire::{Alert, AlertDescription, ProtocolVersion};
 
-/// Where each finished connection's events go as JSON lines.
+pub use crate::engine::{BytesExhausted, DeadlineExceeded};
+
+/// Where each finished connection's events go as JSON lines, one whole line per write.
 pub type EventSink = Arc<Mutex<Box<dyn Write + Send>>>;
 
-/// How scenario servers listen and how long they wait for peers.
+/// Concurrent connections allowed across every scenario server sharing it (clones share
+/// the count): the process-wide limit.
+#[derive(Debug, Clone)]
+pub struct ConnectionBudget {
+    max: u64,
+    open: Arc<Semaphore>,
+}
+
+impl ConnectionBudget {
+    /// Default of `--max-connections`.
+    pub const DEFAULT: u64 = 16_384;
+
+    /// A budget of `max` concurrent connections.
+    pub fn new(max: u64) -> Self {
+        let permits = usize::try_from(max)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS);
+        Self {
+            max,
+            open: Arc::new(Semaphore::new(permits)),
+        }
+    }
+
+    /// The limit.
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+}
+
+impl Default for ConnectionBudget {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT)
+    }
+}
+
+/// How scenario servers listen, how long they wait for peers, and how much they take.
 #[derive(Clone)]
 pub struct ServerOptions {
     /// Address to bind; loopback unless the user explicitly asks otherwise.
     pub bind: IpAddr,
-    /// Bounds on reading the ClientHello.
-    pub first_flight: FirstFlightLimits,
-    /// Timeout of the whole handshake.
-    pub handshake_timeout: Duration,
-    /// Timeout of each application read.
-    pub read_timeout: Duration,
+    /// Most bytes read for the ClientHello (default 64 KiB); its time is
+    /// `deadlines.first_flight`.
+    pub max_first_flight: usize,
+    /// Deadlines of every connection; a scenario's `deadlines:` replace some.
+    pub deadlines: Deadlines,
+    /// Bytes read and written per connection before it is cut (default 64 MiB); a
+    /// scenario's `limits.bytes` replaces it.
+    pub max_bytes: u64,
+    /// Concurrent connections per scenario (default: none but the process's); a
+    /// scenario's `limits.connections` replaces it.
+    pub scenario_connections: Option<u64>,
+    /// Concurrent connections of every server started with (a clone of) these options.
+    pub connections: ConnectionBudget,
     /// Print the one-line summary of each connection on stderr.
     pub log: bool,
     /// JSON-lines event output.
@@ -62,9 +108,11 @@ impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            first_flight: FirstFlightLimits::default(),
-            handshake_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(10),
+            max_first_flight: FirstFlightLimits::default().max_bytes,
+            deadlines: Deadlines::default(),
+            max_bytes: 64 << 20,
+            scenario_connections: None,
+            connections: ConnectionBudget::default(),
             log: false,
             events: None,
             keylog: None,
@@ -79,6 +127,9 @@ impl std::fmt::Debug for ServerOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerOptions")
             .field("bind", &self.bind)
+            .field("deadlines", &self.deadlines)
+            .field("max_bytes", &self.max_bytes)
+            .field("connections", &self.connections.max())
             .field("log", &self.log)
             .field("events", &self.events.is_some())
             .field("capture", &self.captures())
@@ -109,10 +160,12 @@ pub enum ServerError {
     },
 }
 
-/// Finished observations: the newest `KEPT` of them, so a long-running server stays bounded.
+/// Finished observations: the newest `KEPT` of them, so a long-running server stays
+/// bounded; and how many connections are still in flight.
 #[derive(Default)]
 struct Collected {
     done: Mutex<Finished>,
+    in_flight: AtomicUsize,
     changed: Notify,
 }
 
@@ -124,12 +177,20 @@ struct Finished {
 
 const KEPT: usize = 4096;
 
+/// After the grace period, how long the cut connections get to be recorded.
+const CUT_RECORDING: Duration = Duration::from_secs(2);
+
+/// Listen backlog: room for thousands of clients connecting at once (the kernel caps it
+/// at net.core.somaxconn).
+const BACKLOG: u32 = 65_535;
+
 /// A scenario being served on its own port.
 pub struct ScenarioServer {
     scenario: Arc<Scenario>,
     addr: SocketAddr,
     collected: Arc<Collected>,
     task: JoinHandle<()>,
+    stop: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for ScenarioServer {
@@ -155,13 +216,11 @@ impl ScenarioServer {
             }
         })?;
         let addr = SocketAddr::new(options.bind, scenario.port.unwrap_or(0));
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServerError::Bind {
-                scenario: scenario.name.clone(),
-                addr,
-                source,
-            })?;
+        let listener = listen(addr).map_err(|source| ServerError::Bind {
+            scenario: scenario.name.clone(),
+            addr,
+            source,
+        })?;
         let addr = listener.local_addr().map_err(|source| ServerError::Bind {
             scenario: scenario.name.clone(),
             addr,
@@ -169,11 +228,17 @@ impl ScenarioServer {
         })?;
         let scenario = Arc::new(scenario);
         let collected = Arc::new(Collected::default());
+        let (stop, stopped) = watch::channel(false);
+        let own_limit = scenario.limits.connections.or(options.scenario_connections);
         let shared = Arc::new(Shared {
+            deadlines: options.deadlines.with(&scenario.deadlines),
+            max_bytes: scenario.limits.bytes.unwrap_or(options.max_bytes),
+            scenario_connections: own_limit.map(ConnectionBudget::new),
             scenario: scenario.clone(),
             engine,
             options: options.clone(),
             collected: collected.clone(),
+            stopped,
         });
         let task = tokio::spawn(accept_loop(listener, shared));
         Ok(Self {
@@ -181,6 +246,7 @@ impl ScenarioServer {
             addr,
             collected,
             task,
+            stop,
         })
     }
 
@@ -227,6 +293,50 @@ impl ScenarioServer {
     pub fn shutdown(&self) {
         self.task.abort();
     }
+
+    /// How many accepted connections have not finished yet.
+    pub fn in_flight(&self) -> usize {
+        self.collected.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Stop accepting, give the connections in flight until `grace_end` to finish, then
+    /// cut the rest (each recorded with `closed how=shutdown`). Returns once every
+    /// connection is recorded (or, for a cut one stuck writing its files, 2 s later);
+    /// the number cut.
+    pub async fn stop(&self, grace_end: Instant) -> usize {
+        self.task.abort();
+        if self.wait_idle(grace_end).await {
+            return 0;
+        }
+        let cut = self.in_flight();
+        let _ = self.stop.send(true);
+        self.wait_idle(Instant::now() + CUT_RECORDING).await;
+        cut
+    }
+
+    /// Wait until no connection is in flight; false if `deadline` came first.
+    async fn wait_idle(&self, deadline: Instant) -> bool {
+        loop {
+            let notified = self.collected.changed.notified();
+            if self.in_flight() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.in_flight() == 0;
+            }
+        }
+    }
+}
+
+/// Bind with a backlog for bursts (tokio's `TcpListener::bind` asks for 1024).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 impl Drop for ScenarioServer {
@@ -235,11 +345,39 @@ impl Drop for ScenarioServer {
     }
 }
 
+/// A connection's places under the scenario's and the process's limits.
+type Permits = [Option<OwnedSemaphorePermit>; 2];
+
 struct Shared {
     scenario: Arc<Scenario>,
     engine: Engine,
     options: ServerOptions,
+    /// The process's deadlines with the scenario's on top.
+    deadlines: Deadlines,
+    max_bytes: u64,
+    scenario_connections: Option<ConnectionBudget>,
     collected: Arc<Collected>,
+    /// Turns true when the server stops: connections still running are cut.
+    stopped: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Permits for one more connection, or the limit that refuses it.
+    fn admit(&self) -> Result<Permits, (Limit, u64)> {
+        let take = |budget: &ConnectionBudget, limit| {
+            budget
+                .open
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| (limit, budget.max))
+        };
+        let own = match &self.scenario_connections {
+            Some(budget) => Some(take(budget, Limit::ScenarioConnections)?),
+            None => None,
+        };
+        let total = take(&self.options.connections, Limit::TotalConnections)?;
+        Ok([own, Some(total)])
+    }
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -250,42 +388,141 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        let at = Instant::now();
         conn += 1;
-        let shared = shared.clone();
-        let capture = match (shared.options.captures(), stream.local_addr()) {
-            (true, Ok(local)) => Some(SharedCapture::new(Capture::new(
-                peer,
-                local,
-                Capture::DEFAULT_LIMIT,
-            ))),
-            _ => None,
+        shared.collected.in_flight.fetch_add(1, Ordering::SeqCst);
+        let permits = match shared.admit() {
+            Ok(permits) => permits,
+            Err((limit, max)) => {
+                refuse(stream, peer, conn, limit, max, &shared);
+                continue;
+            }
         };
-        tokio::spawn(async move {
-            let io = ReplayTap::new(Vec::new(), stream).with_capture(capture.clone());
-            let obs = handle(io, peer, conn, &shared).await;
-            finish(obs, capture, &shared);
-        });
+        let accepted = Accepted {
+            stream,
+            peer,
+            conn,
+            at,
+        };
+        tokio::spawn(connection(accepted, permits, shared.clone()));
     }
 }
 
-/// Serve one connection; `io` replays nothing yet, and records the wire when capturing.
-async fn handle(
-    mut io: ReplayTap<TcpStream>,
+/// A connection as the accept loop hands it over.
+struct Accepted {
+    stream: TcpStream,
     peer: SocketAddr,
     conn: u64,
-    shared: &Shared,
-) -> Observation {
-    let _ = io.get_ref().set_nodelay(true);
-    let scenario = &shared.scenario;
-    let mut obs = Observation::new(scenario.name.clone(), conn);
-    obs.push(Event::Accepted { peer });
-    let flight = match read_first_flight(&mut io, shared.options.first_flight).await {
-        Ok(f) => f,
-        Err(e) => {
-            refuse_first_flight(&mut io, &e, &mut obs).await;
-            return obs;
+    /// The deadlines count from here.
+    at: Instant,
+}
+
+/// One connection's task: serve it until it ends or the server stops, then record it.
+async fn connection(accepted: Accepted, permits: Permits, shared: Arc<Shared>) {
+    let clock = Clock::new();
+    let capture = match (shared.options.captures(), accepted.stream.local_addr()) {
+        (true, Ok(local)) => Some(SharedCapture::new(Capture::new(
+            accepted.peer,
+            local,
+            Capture::DEFAULT_LIMIT,
+        ))),
+        _ => None,
+    };
+    let mut obs = Observation::new(shared.scenario.name.clone(), accepted.conn);
+    let mut stopped = shared.stopped.clone();
+    let stopping = async move {
+        // The server dropped without `stop`: connections run to their end.
+        if stopped.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
         }
     };
+    let cut_by_stop = tokio::select! {
+        () = handle(accepted, capture.clone(), &mut obs, &shared, &clock) => false,
+        () = stopping => true,
+    };
+    if let Some(cut) = clock.cut() {
+        obs.cut_by(cut);
+    } else if cut_by_stop && obs.closed().is_none() {
+        obs.push(Event::closed(CloseKind::Shutdown));
+    }
+    drop(permits);
+    finish(obs, capture, &shared);
+}
+
+/// Over a connection limit: record it, and close at once so the client fails fast; the
+/// bytes already received are read first, so the close is a FIN rather than a reset.
+fn refuse(stream: TcpStream, peer: SocketAddr, conn: u64, limit: Limit, max: u64, shared: &Shared) {
+    use std::io::Read;
+    let mut obs = Observation::new(shared.scenario.name.clone(), conn);
+    obs.push(Event::Accepted { peer });
+    obs.push(Event::Refused { limit, max });
+    obs.cut_by(Cut::Limit(limit));
+    if let Ok(mut socket) = stream.into_std() {
+        // Non-blocking (tokio's socket): reads what is there, then WouldBlock.
+        let mut buf = [0u8; 4096];
+        for _ in 0..16 {
+            if !matches!(socket.read(&mut buf), Ok(n) if n > 0) {
+                break;
+            }
+        }
+        let _ = socket.shutdown(std::net::Shutdown::Write);
+    }
+    finish(obs, None, shared);
+}
+
+/// Serve one connection into `obs`, recording its wire into `capture` if given one.
+async fn handle(
+    accepted: Accepted,
+    capture: Option<SharedCapture>,
+    obs: &mut Observation,
+    shared: &Shared,
+    clock: &Arc<Clock>,
+) {
+    // Boxed: everything up to the end of the handshake is large and short-lived, while
+    // this future lives (in the task) as long as the connection, idle ones included.
+    let session = Box::pin(establish(accepted, capture, obs, shared, clock)).await;
+    if let Some(session) = session {
+        let limits = AppLimits {
+            max_request: 16 * 1024,
+            drain: shared.deadlines.idle,
+        };
+        app::serve(session, &shared.scenario.app, obs, limits, clock).await;
+    }
+}
+
+/// The first flight, the checks before any engine, and the handshake; `None` when the
+/// connection ended there (recorded in `obs`).
+async fn establish(
+    accepted: Accepted,
+    capture: Option<SharedCapture>,
+    obs: &mut Observation,
+    shared: &Shared,
+    clock: &Arc<Clock>,
+) -> Option<Box<dyn crate::engine::Session>> {
+    let Accepted {
+        stream, peer, at, ..
+    } = accepted;
+    let _ = stream.set_nodelay(true);
+    let mut io = ReplayTap::new(Vec::new(), stream)
+        .with_capture(capture)
+        .with_guard(clock.clone(), shared.deadlines, at, shared.max_bytes);
+    let scenario = &shared.scenario;
+    obs.push(Event::Accepted { peer });
+    let limits = FirstFlightLimits {
+        max_bytes: shared.options.max_first_flight,
+        timeout: shared.deadlines.first_flight,
+    };
+    let flight = match read_first_flight(&mut io, limits).await {
+        Ok(f) => f,
+        Err(e) => {
+            refuse_first_flight(&mut io, &e, obs).await;
+            if matches!(e, FirstFlightError::Timeout) {
+                obs.cut_by(Cut::Deadline(Deadline::FirstFlight));
+            }
+            return None;
+        }
+    };
+    clock.enter(Deadline::Handshake);
     let sni = flight.hello.sni.clone();
     let choke = scenario
         .intolerance
@@ -293,37 +530,19 @@ async fn handle(
         .find(|rule| matches(&rule.when, &flight.hello));
     obs.push(Event::ClientHello(Box::new(flight.hello)));
     if let Some(rule) = choke {
-        choke_on_hello(io, rule, &mut obs).await;
-        return obs;
+        choke_on_hello(io, rule, obs).await;
+        return None;
     }
     if scenario.tls.sni.policy == SniPolicy::Required && !knows_name(scenario, sni.as_deref()) {
-        reject_sni(&mut io, sni, &mut obs).await;
-        return obs;
+        reject_sni(&mut io, sni, obs).await;
+        return None;
     }
     if flight.hello_len > shared.engine.max_hello() {
-        refuse_large_hello(
-            &mut io,
-            flight.hello_len,
-            shared.engine.max_hello(),
-            &mut obs,
-        )
-        .await;
-        return obs;
+        refuse_large_hello(&mut io, flight.hello_len, shared.engine.max_hello(), obs).await;
+        return None;
     }
     io.replay(flight.bytes);
-    let opts = &shared.options;
-    if let Some(session) = shared
-        .engine
-        .handshake(io, &mut obs, opts.handshake_timeout)
-        .await
-    {
-        let limits = AppLimits {
-            max_request: 16 * 1024,
-            read_timeout: opts.read_timeout,
-        };
-        app::serve(session, &scenario.app, &mut obs, limits).await;
-    }
-    obs
+    shared.engine.handshake(io, obs).await
 }
 
 /// A first flight that is no usable ClientHello: the alert TLS asks for, if any (the
@@ -355,7 +574,7 @@ async fn refuse_first_flight(
         },
         (None, _) => CloseKind::ServerClosed,
     };
-    obs.push(Event::Closed { how });
+    obs.push(Event::closed(how));
 }
 
 /// A hello over the engine's limit (only rustls' 64 KiB is under the first flight's):
@@ -383,9 +602,7 @@ async fn refuse_large_hello(
     let _ = io.write_all(&alert.to_record(ProtocolVersion::TLS12)).await;
     obs.push(Event::AlertSent(alert));
     linger_close(io).await;
-    obs.push(Event::Closed {
-        how: CloseKind::FatalAlert,
-    });
+    obs.push(Event::closed(CloseKind::FatalAlert));
 }
 
 /// Whether the ClientHello has the property an intolerance rule looks for.
@@ -439,7 +656,7 @@ async fn choke_on_hello(
             CloseKind::Reset
         }
     };
-    obs.push(Event::Closed { how });
+    obs.push(Event::closed(how));
 }
 
 /// A rule as a scenario would write it, for the event and the log line.
@@ -476,9 +693,7 @@ async fn reject_sni(stream: &mut ReplayTap<TcpStream>, sni: Option<String>, obs:
         .await;
     linger_close(stream).await;
     obs.push(Event::AlertSent(alert));
-    obs.push(Event::Closed {
-        how: CloseKind::FatalAlert,
-    });
+    obs.push(Event::closed(CloseKind::FatalAlert));
 }
 
 fn finish(mut obs: Observation, capture: Option<SharedCapture>, shared: &Shared) {
@@ -504,17 +719,7 @@ fn finish(mut obs: Observation, capture: Option<SharedCapture>, shared: &Shared)
         eprintln!("{}", obs.log_line());
     }
     if let Some(sink) = &shared.options.events {
-        if let Ok(mut out) = sink.lock() {
-            for event in &obs.events {
-                let mut line = serde_json::to_value(event).unwrap_or_default();
-                if let Some(map) = line.as_object_mut() {
-                    map.insert("scenario".into(), obs.scenario.clone().into());
-                    map.insert("conn".into(), obs.conn.into());
-                }
-                let _ = writeln!(out, "{line}");
-            }
-            let _ = out.flush();
-        }
+        write_events(sink, &obs);
     }
     if let Ok(mut done) = shared.collected.done.lock() {
         done.total += 1;
@@ -523,5 +728,27 @@ fn finish(mut obs: Observation, capture: Option<SharedCapture>, shared: &Shared)
         }
         done.kept.push_back(obs);
     }
+    shared.collected.in_flight.fetch_sub(1, Ordering::SeqCst);
     shared.collected.changed.notify_waiters();
+}
+
+/// Each event as one JSON line, written whole and flushed: a reader (or a kill) never
+/// sees half a line, and lines of concurrent connections never interleave.
+fn write_events(sink: &EventSink, obs: &Observation) {
+    let Ok(mut out) = sink.lock() else { return };
+    let mut line = Vec::with_capacity(256);
+    for event in &obs.events {
+        let mut value = serde_json::to_value(event).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            map.insert("scenario".into(), obs.scenario.clone().into());
+            map.insert("conn".into(), obs.conn.into());
+        }
+        line.clear();
+        if serde_json::to_writer(&mut line, &value).is_err() {
+            continue;
+        }
+        line.push(b'\n');
+        let _ = out.write_all(&line);
+        let _ = out.flush();
+    }
 }

@@ -3,8 +3,8 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{ended_by, AppLimits};
-use crate::engine::Session;
-use crate::observe::{CloseKind, Event, Observation};
+use crate::engine::{Clock, Session};
+use crate::observe::{CloseKind, Deadline, Event, Observation};
 use crate::scenario::AppConfig;
 
 /// Read one request head, answer with the configured status and body. `Some` when the
@@ -14,21 +14,26 @@ pub(super) async fn respond(
     app: &AppConfig,
     obs: &mut Observation,
     limits: AppLimits,
+    clock: &Clock,
 ) -> Option<CloseKind> {
-    let mut head = Vec::with_capacity(1024);
-    let mut buf = [0u8; 4096];
+    // Nothing allocated until the client sends: idle connections wait here, each with
+    // this future's buffer, so it is small (the engine's own buffer holds the record; this
+    // only copies out of it); the request-head deadline (transport) bounds the whole
+    // head, however slowly it trickles in.
+    let mut head = Vec::new();
+    let mut buf = [0u8; 128];
     while !head_complete(&head) {
         if head.len() > limits.max_request {
             // Oversized head: stop reading and answer nothing.
             return Some(CloseKind::ServerClosed);
         }
-        match tokio::time::timeout(limits.read_timeout, session.read(&mut buf)).await {
-            Err(_) => return Some(CloseKind::Timeout),
-            Ok(Ok(0)) => return Some(CloseKind::CloseNotify),
-            Ok(Ok(n)) => head.extend_from_slice(&buf[..n]),
-            Ok(Err(e)) => return Some(ended_by(&e, obs)),
+        match session.read(&mut buf).await {
+            Ok(0) => return Some(CloseKind::CloseNotify),
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) => return Some(ended_by(&e, obs)),
         }
     }
+    clock.enter(Deadline::Idle);
     // A line ends at LF, so the request line is the same with CRLF or a bare LF.
     let line = head
         .split(|&b| b == b'\n')

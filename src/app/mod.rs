@@ -6,17 +6,19 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::engine::{classify_error, Session};
-use crate::observe::{CloseKind, Event, Observation};
+use crate::engine::{classify_error, Clock, Session};
+use crate::observe::{CloseKind, Deadline, Event, Observation};
 use crate::scenario::{AppConfig, AppMode};
 
-/// Bounds for the app layer.
+/// Bounds for the app layer; the session's transport enforces the deadlines, the clock
+/// says which phase it is in.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AppLimits {
     /// Largest HTTP request head accepted.
     pub max_request: usize,
-    /// Timeout of each read.
-    pub read_timeout: Duration,
+    /// How long to wait for the client to close after our close_notify and FIN (the
+    /// transport's deadlines are off once our side is shut).
+    pub drain: Duration,
 }
 
 /// Run the scenario's app behaviour on `session`, then end the connection and record how.
@@ -25,10 +27,17 @@ pub(crate) async fn serve(
     app: &AppConfig,
     obs: &mut Observation,
     limits: AppLimits,
+    clock: &Clock,
 ) {
     let ended = match app.mode {
-        AppMode::Http => http::respond(&mut session, app, obs, limits).await,
-        AppMode::Echo => echo(&mut session, obs, limits).await,
+        AppMode::Http => {
+            clock.enter(Deadline::RequestHead);
+            http::respond(&mut session, app, obs, limits, clock).await
+        }
+        AppMode::Echo => {
+            clock.enter(Deadline::Idle);
+            echo(&mut session, obs).await
+        }
         AppMode::None => None,
     };
     session.observe(obs);
@@ -41,18 +50,21 @@ pub(crate) async fn serve(
         }
     };
     session.observe(obs);
-    obs.push(Event::Closed { how });
+    obs.push(Event::closed(how));
 }
 
-/// Read until the client ends the connection; the ending is the observation.
+/// Read until the client ends the connection, within `limits.drain` in all; the ending
+/// is the observation.
 async fn drain(
     session: &mut Box<dyn Session>,
     obs: &mut Observation,
     limits: AppLimits,
 ) -> CloseKind {
-    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + limits.drain;
+    // Small: what the client sends now is discarded.
+    let mut buf = [0u8; 128];
     loop {
-        match tokio::time::timeout(limits.read_timeout, session.read(&mut buf)).await {
+        match tokio::time::timeout_at(deadline, session.read(&mut buf)).await {
             Err(_) => return CloseKind::ServerClosed,
             Ok(Ok(0)) => return CloseKind::CloseNotify,
             Ok(Ok(_)) => continue,
@@ -70,22 +82,24 @@ fn ended_by(err: &std::io::Error, obs: &mut Observation) -> CloseKind {
     how
 }
 
-async fn echo(
-    session: &mut Box<dyn Session>,
-    obs: &mut Observation,
-    limits: AppLimits,
-) -> Option<CloseKind> {
-    let mut buf = vec![0u8; 16 * 1024];
+/// Echo until the client closes; the transport's idle and write deadlines bound the
+/// wait for each read and write.
+async fn echo(session: &mut Box<dyn Session>, obs: &mut Observation) -> Option<CloseKind> {
+    // Small while idle (every waiting connection holds it), doubled while reads fill it.
+    const START: usize = 512;
+    const MAX: usize = 16 * 1024;
+    let mut buf = vec![0u8; START];
     loop {
-        let n = match tokio::time::timeout(limits.read_timeout, session.read(&mut buf)).await {
-            Err(_) => return None,
-            Ok(Ok(0)) => return None,
-            Ok(Ok(n)) => n,
-            // A fatal alert (the client's or the session's own) or a broken connection.
-            Ok(Err(e)) => return Some(ended_by(&e, obs)),
+        let n = match session.read(&mut buf).await {
+            Ok(0) => return None,
+            Ok(n) => n,
+            Err(e) => return Some(ended_by(&e, obs)),
         };
-        if session.write_all(&buf[..n]).await.is_err() {
-            return Some(CloseKind::Reset);
+        if let Err(e) = session.write_all(&buf[..n]).await {
+            return Some(ended_by(&e, obs));
+        }
+        if n == buf.len() && n < MAX {
+            buf.resize(2 * n, 0);
         }
     }
 }

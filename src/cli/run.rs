@@ -16,7 +16,7 @@ use quirktls::runner::{self, Client, Outcome, Profile, RunOptions, RunVerdict};
 use quirktls::scenario;
 use quirktls::server::ServerOptions;
 
-use super::wire::WireArgs;
+use super::wire::{raise_fd_limit, LimitArgs, WireArgs};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -42,6 +42,8 @@ pub struct RunArgs {
     html: Option<PathBuf>,
     #[command(flatten)]
     wire: WireArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// A client command after `--` (one more client, named by its program), with {host}
     /// {port} {addr} {url} {sni} {ca_file} {ca_p12} {client_cert} {client_key}
     /// {client_p12} {scenario} {p12_password}.
@@ -53,6 +55,7 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
     if args.clients.is_empty() && args.command.is_empty() {
         bail!("give --client PROFILE (repeatable) and/or `-- CMD ARGS…` (hint: `quirktls run --client curl scenarios/`)");
     }
+    raise_fd_limit();
     let spec = PkiSpec::load(spec_path)?;
     let paths = if args.paths.is_empty() {
         vec![scenario::builtin_dir()]
@@ -67,10 +70,12 @@ pub fn run(args: RunArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Result<
         timeout: Duration::from_secs(args.timeout),
         progress: progress_bar((scenarios.len() * clients.len()) as u64),
         // Captured always: the HTML report shows every connection's transcript.
-        server: args.wire.server_options(ServerOptions {
-            capture: true,
-            ..ServerOptions::default()
-        })?,
+        server: args
+            .wire
+            .server_options(args.limits.server_options(ServerOptions {
+                capture: true,
+                ..ServerOptions::default()
+            }))?,
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let report = runtime.block_on(async {

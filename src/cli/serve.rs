@@ -1,19 +1,21 @@
-//! `serve`: every scenario on its own port until Ctrl-C.
+//! `serve`: every scenario on its own port until SIGINT (Ctrl-C) or SIGTERM; then the
+//! connections in flight get a grace period, and everything is recorded before exit.
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
 use quirktls::observe::create_private;
 use quirktls::pki::{Pki, PkiSpec, P12_PASSWORD};
-use quirktls::scenario;
+use quirktls::scenario::{self, parse_duration};
 use quirktls::server::{EventSink, ScenarioServer, ServerOptions};
 
-use super::wire::WireArgs;
+use super::wire::{raise_fd_limit, LimitArgs, WireArgs};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -27,6 +29,12 @@ pub struct ServeArgs {
     events: Option<String>,
     #[command(flatten)]
     wire: WireArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+    /// On SIGINT or SIGTERM, how long connections in flight may still take before they
+    /// are cut (recorded as `closed how=shutdown`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    grace: Duration,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -51,6 +59,7 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             args.bind
         );
     }
+    raise_fd_limit();
     let spec = PkiSpec::load(spec_path)?;
     let paths = if args.paths.is_empty() {
         vec![scenario::builtin_dir()]
@@ -74,12 +83,14 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             Some(Arc::new(Mutex::new(Box::new(file))))
         }
     };
-    let options = args.wire.server_options(ServerOptions {
-        bind: args.bind,
-        log: !args.quiet,
-        events,
-        ..ServerOptions::default()
-    })?;
+    let options = args
+        .wire
+        .server_options(args.limits.server_options(ServerOptions {
+            bind: args.bind,
+            log: !args.quiet,
+            events: events.clone(),
+            ..ServerOptions::default()
+        }))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let mut servers = Vec::new();
@@ -87,12 +98,48 @@ pub fn run(args: ServeArgs, spec_path: &Path, certs_dir: &Path) -> anyhow::Resul
             servers.push(ScenarioServer::start(s, &pki, &options).await?);
         }
         announce(&servers, &pki, args.json)?;
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
+        let signal = until_stopped().await?;
+        for server in &servers {
+            server.shutdown();
+        }
+        let in_flight: usize = servers.iter().map(ScenarioServer::in_flight).sum();
+        eprintln!(
+            "{signal}: stopped accepting; {in_flight} connection(s) in flight get {:?}",
+            args.grace
+        );
+        let grace_end = tokio::time::Instant::now() + args.grace;
+        // One grace period for all: they run concurrently, so waiting on each in turn
+        // until the same instant costs no more than waiting on all at once.
+        let mut cut = 0;
+        for server in &servers {
+            cut += server.stop(grace_end).await;
+        }
+        if cut > 0 {
+            eprintln!("{signal}: cut {cut} connection(s) after the grace period");
+        }
         Ok::<_, anyhow::Error>(())
     })?;
+    // Every connection is recorded; the pcap and key log are written through (unbuffered,
+    // a line or a connection per write), the events sink is flushed per line: flush once
+    // more for a sink that buffers.
+    if let Some(sink) = &events {
+        if let Ok(mut out) = sink.lock() {
+            out.flush().context("cannot flush the --events file")?;
+        }
+    }
+    drop(runtime);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Wait for SIGINT or SIGTERM; the signal's name.
+async fn until_stopped() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
 }
 
 fn announce(servers: &[ScenarioServer], pki: &Pki, json: bool) -> anyhow::Result<()> {

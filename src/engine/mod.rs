@@ -5,12 +5,11 @@ mod io;
 mod rustls;
 mod scripted;
 
-use std::time::Duration;
-
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-pub use self::io::{linger_close, ReplayTap};
+pub(crate) use self::io::Clock;
+pub use self::io::{linger_close, BytesExhausted, DeadlineExceeded, ReplayTap};
 use self::rustls::RustlsEngine;
 use crate::observe::{CloseKind, Event, KeyLog, Observation};
 use crate::pki::{Pki, PkiError};
@@ -101,19 +100,19 @@ impl Engine {
         }
     }
 
-    /// Run the handshake over `io` (first flight replayed); `None` when it failed, with
-    /// the failure recorded in `obs`.
+    /// Run the handshake over `io` (first flight replayed; its transport enforces the
+    /// handshake deadline); `None` when it failed, with the failure recorded in `obs`.
     pub(crate) async fn handshake(
         &self,
         io: ReplayTap<TcpStream>,
         obs: &mut Observation,
-        timeout: Duration,
     ) -> Option<Box<dyn Session>> {
         match self {
-            Self::Rustls(engine) => rustls_handshake(engine, io, obs, timeout).await,
-            // Boxed: the scripted handshake's future is large, and every connection's
-            // task would otherwise carry its size, rustls connections included.
-            Self::Scripted(engine) => Box::pin(engine.handshake(io, obs, timeout)).await,
+            // Both boxed: a handshake's future is large (rustls' connection state, the
+            // scripted engine's steps), and every connection's task would otherwise keep
+            // its size for the connection's whole life, idle ones included.
+            Self::Rustls(engine) => Box::pin(rustls_handshake(engine, io, obs)).await,
+            Self::Scripted(engine) => Box::pin(engine.handshake(io, obs)).await,
         }
     }
 }
@@ -122,7 +121,6 @@ async fn rustls_handshake(
     engine: &RustlsEngine,
     io: ReplayTap<TcpStream>,
     obs: &mut Observation,
-    timeout: Duration,
 ) -> Option<Box<dyn Session>> {
     let (config, note) = match engine.config() {
         Ok(c) => c,
@@ -136,19 +134,7 @@ async fn rustls_handshake(
     let accept = tokio_rustls::TlsAcceptor::from(config)
         .accept(engine.transport(io))
         .into_fallible();
-    let result = match tokio::time::timeout(timeout, accept).await {
-        Ok(r) => r,
-        Err(_) => {
-            obs.push(Event::HandshakeFailed {
-                reason: format!("handshake timed out after {timeout:?}"),
-            });
-            obs.push(Event::Closed {
-                how: CloseKind::Timeout,
-            });
-            return None;
-        }
-    };
-    match result {
+    match accept.await {
         Ok(mut stream) => {
             let (io, conn) = stream.get_mut();
             io.stop_tap();
@@ -192,7 +178,7 @@ async fn rustls_handshake(
                 close_kind(&err)
             };
             linger_close(&mut io).await;
-            obs.push(Event::Closed { how });
+            obs.push(Event::closed(how));
             None
         }
     }

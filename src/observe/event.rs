@@ -109,10 +109,23 @@ pub enum Event {
         /// Request line, e.g. `GET / HTTP/1.1`.
         line: String,
     },
+    /// A connection limit was reached: the connection was accepted and closed at once.
+    Refused {
+        /// The limit, e.g. `scenario_connections`.
+        limit: Limit,
+        /// Its value.
+        max: u64,
+    },
     /// How the connection ended.
     Closed {
         /// The kind of ending.
         how: CloseKind,
+        /// With `how: timeout`: the deadline that passed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deadline: Option<Deadline>,
+        /// With `how: limit`: the limit that was reached.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<Limit>,
     },
 }
 
@@ -135,6 +148,77 @@ impl std::fmt::Display for Party {
     }
 }
 
+impl Event {
+    /// `Closed` for an ending that is neither a deadline nor a limit.
+    pub fn closed(how: CloseKind) -> Self {
+        Self::Closed {
+            how,
+            deadline: None,
+            limit: None,
+        }
+    }
+}
+
+/// A deadline of a connection; each is set per scenario (`deadlines:`) or per process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deadline {
+    /// From accept to the complete ClientHello.
+    FirstFlight,
+    /// From the ClientHello to the end of the handshake, all records together.
+    Handshake,
+    /// From the handshake's end to the end of the HTTP request head.
+    RequestHead,
+    /// Between two application reads (after the request head, or in echo mode).
+    Idle,
+    /// For one write to be taken by the socket (a client that never reads).
+    Write,
+    /// From accept to the end of the connection, whatever it does.
+    Connection,
+}
+
+impl Deadline {
+    /// The name used in events, scenario keys and flags (`first_flight`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::FirstFlight => "first_flight",
+            Self::Handshake => "handshake",
+            Self::RequestHead => "request_head",
+            Self::Idle => "idle",
+            Self::Write => "write",
+            Self::Connection => "connection",
+        }
+    }
+}
+
+impl std::fmt::Display for Deadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A limit that ends or refuses connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Concurrent connections of one scenario (`limits.connections`).
+    ScenarioConnections,
+    /// Concurrent connections of the whole process (`--max-connections`).
+    TotalConnections,
+    /// Bytes read and written on one connection (`limits.bytes`).
+    Bytes,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ScenarioConnections => "scenario_connections",
+            Self::TotalConnections => "total_connections",
+            Self::Bytes => "bytes",
+        })
+    }
+}
+
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -145,14 +229,27 @@ pub enum CloseKind {
     Eof,
     /// The TCP connection was reset.
     Reset,
-    /// A read or the handshake timed out.
+    /// A deadline passed (the event's `deadline` says which).
     Timeout,
+    /// A limit was reached (the event's `limit` says which).
+    Limit,
+    /// The server was stopped (SIGINT or SIGTERM) before the connection ended.
+    Shutdown,
     /// A fatal alert (sent or received) ended it.
     FatalAlert,
     /// The server closed it (after its answer, or by policy).
     ServerClosed,
     /// Some other I/O error.
     Error,
+}
+
+/// Why the transport cut a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// A deadline passed.
+    Deadline(Deadline),
+    /// A limit was reached.
+    Limit(Limit),
 }
 
 /// An event with its offset from the connection's start.
@@ -188,8 +285,11 @@ impl Observation {
         Self {
             scenario: scenario.into(),
             conn,
-            // A plain connection has about eight events: no regrowth on the hot path.
-            events: Vec::with_capacity(8),
+            // Room for the events up to an idle connection's (accepted, client_hello,
+            // negotiated, client certificate or none): every idle connection holds this
+            // Vec, and one regrowth per finished connection costs nothing next to its
+            // handshake.
+            events: Vec::with_capacity(4),
             transcript: Vec::new(),
             started: Some(Instant::now()),
         }
@@ -288,9 +388,39 @@ impl Observation {
     /// How the connection ended, if it has.
     pub fn closed(&self) -> Option<CloseKind> {
         self.events().find_map(|e| match e {
-            Event::Closed { how } => Some(*how),
+            Event::Closed { how, .. } => Some(*how),
             _ => None,
         })
+    }
+
+    /// The deadline that ended the connection, if one did.
+    pub fn deadline(&self) -> Option<Deadline> {
+        self.events().find_map(|e| match e {
+            Event::Closed { deadline, .. } => *deadline,
+            _ => None,
+        })
+    }
+
+    /// The connection was cut by `cut`: that is how it ended, whatever the engine
+    /// made of the error it got (the transport is the ground truth, as for alerts).
+    pub fn cut_by(&mut self, cut: Cut) {
+        let (how, deadline, limit) = match cut {
+            Cut::Deadline(d) => (CloseKind::Timeout, Some(d), None),
+            Cut::Limit(l) => (CloseKind::Limit, None, Some(l)),
+        };
+        let closed = Event::Closed {
+            how,
+            deadline,
+            limit,
+        };
+        match self
+            .events
+            .iter_mut()
+            .find(|e| matches!(e.event, Event::Closed { .. }))
+        {
+            Some(event) => event.event = closed,
+            None => self.push(closed),
+        }
     }
 
     /// The transcript as text, one `-msg` style block per message.

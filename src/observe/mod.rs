@@ -14,7 +14,7 @@ mod transcript;
 pub(crate) use capture::SharedCapture;
 pub use capture::{Capture, Captured, TcpEnd};
 pub use client_hello::{parse_client_hello, ClientHelloError, ClientHelloInfo};
-pub use event::{CloseKind, Event, Observation, Party, TimedEvent};
+pub use event::{CloseKind, Cut, Deadline, Event, Limit, Observation, Party, TimedEvent};
 pub use first_flight::{
     parse_first_flight, read_first_flight, FirstFlight, FirstFlightError, FirstFlightLimits,
     MAX_CLIENT_HELLO,

@@ -4,6 +4,7 @@ mod builder;
 mod caps;
 mod error;
 mod fault;
+mod limits;
 mod load;
 mod model;
 mod raw;
@@ -12,6 +13,7 @@ mod validate;
 pub use builder::ScenarioBuilder;
 pub use error::ScenarioError;
 pub use fault::{Fault, FaultAction, FaultParseError, Step};
+pub use limits::{parse_duration, Deadlines, DurationError, ScenarioLimits};
 pub use load::{builtin_dir, load_file, load_paths, load_str};
 pub use model::{
     AppConfig, AppMode, CipherOrder, ClientAuth, ClientAuthMode, ClientExit, ClientRenegotiation,

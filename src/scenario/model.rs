@@ -34,6 +34,10 @@ pub struct Scenario {
     pub faults: Vec<super::Fault>,
     /// What a correct client does, as the server observes it.
     pub expect: Expect,
+    /// Deadlines that replace the process's for this scenario's connections.
+    pub deadlines: Vec<(crate::observe::Deadline, std::time::Duration)>,
+    /// Connection limits of this scenario.
+    pub limits: super::ScenarioLimits,
     /// Pinned port; `None` means ephemeral.
     pub port: Option<u16>,
     /// The file it was loaded from, if any.

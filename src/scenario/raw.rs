@@ -74,6 +74,52 @@ pub(super) struct RawScenario {
     /// What a correct client does, as the server observes it; keys left out are not checked.
     #[serde(default)]
     pub expect: RawExpect,
+    /// Deadlines of this scenario's connections; a key left out keeps the process's
+    /// value (the `serve` / `run` flags, else the default).
+    #[serde(default)]
+    pub deadlines: RawDeadlines,
+    /// Limits of this scenario's connections; a key left out keeps the process's value.
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+/// Deadlines, each a whole number of `ms`, `s` or `m` (e.g. `500ms`, `10s`, `2m`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Deadlines")]
+pub(super) struct RawDeadlines {
+    /// From accept to the complete ClientHello; default 10s.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+(ms|s|m)$"))]
+    pub first_flight: Option<Spanned<String>>,
+    /// From the ClientHello to the end of the handshake, all records together; default 10s.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+(ms|s|m)$"))]
+    pub handshake: Option<Spanned<String>>,
+    /// From the handshake's end to the end of the HTTP request head; default 10s.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+(ms|s|m)$"))]
+    pub request_head: Option<Spanned<String>>,
+    /// Between two application reads (echo, after the request head); default 10s.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+(ms|s|m)$"))]
+    pub idle: Option<Spanned<String>>,
+    /// For one write to be taken by the socket (a client that never reads); default 10s.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+(ms|s|m)$"))]
+    pub write: Option<Spanned<String>>,
+    /// From accept to the end of the connection, whatever it does; default 120s.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[0-9]+(ms|s|m)$"))]
+    pub connection: Option<Spanned<String>>,
+}
+
+/// Connection limits.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Limits")]
+pub(super) struct RawLimits {
+    /// Concurrent connections of this scenario; more are accepted and closed at once.
+    /// Default: only the process's limit (`--max-connections`).
+    #[schemars(with = "Option<u64>", range(min = 1))]
+    pub connections: Option<Spanned<u64>>,
+    /// Bytes read and written on one connection before it is cut; default 64 MiB.
+    #[schemars(with = "Option<u64>", range(min = 1))]
+    pub bytes: Option<Spanned<u64>>,
 }
 
 /// Expectations (see `quirktls::verdict`).

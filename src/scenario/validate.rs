@@ -3,21 +3,24 @@
 use std::fmt::Display;
 use std::net::IpAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_saphyr::{Location, Spanned};
 
 use super::caps::iana_suite_name;
+use super::parse_duration;
 use super::raw::{
-    RawApp, RawClientAuth, RawExpect, RawFault, RawHelloMatch, RawIntolerance, RawReaction,
-    RawRenegotiate, RawScenario, RawSni, RawTls, DEFAULT_BODY, DEFAULT_CERTIFICATE,
-    DEFAULT_CLIENT_IDENTITY, DEFAULT_MAX_RENEGOTIATIONS, DEFAULT_STATUS, DEFAULT_TRUST,
-    FALLBACK_SERVER_NAME,
+    RawApp, RawClientAuth, RawDeadlines, RawExpect, RawFault, RawHelloMatch, RawIntolerance,
+    RawLimits, RawReaction, RawRenegotiate, RawScenario, RawSni, RawTls, DEFAULT_BODY,
+    DEFAULT_CERTIFICATE, DEFAULT_CLIENT_IDENTITY, DEFAULT_MAX_RENEGOTIATIONS, DEFAULT_STATUS,
+    DEFAULT_TRUST, FALLBACK_SERVER_NAME,
 };
 use super::{
     AppConfig, ClientAuth, ClientAuthMode, ClientRenegotiation, EngineKind, Expect, Fault,
     FaultAction, FaultParseError, HelloMatch, Intolerance, Reaction, Renegotiate, Scenario,
-    ScenarioError, SniConfig, TlsConfig, TlsVersion,
+    ScenarioError, ScenarioLimits, SniConfig, TlsConfig, TlsVersion,
 };
+use crate::observe::Deadline;
 use crate::pki::PkiSpec;
 use crate::wire::{AlertDescription, ClientCertificateType, ExtensionType, SignatureScheme};
 
@@ -101,6 +104,8 @@ impl<'a> Validator<'a> {
                 .map(|f| self.fault(raw.engine, f))
                 .collect::<Result<_, _>>()?,
             expect: self.expect(raw.expect)?,
+            deadlines: self.deadlines(raw.deadlines)?,
+            limits: self.limits(raw.limits)?,
             port,
             source: None,
         })
@@ -113,6 +118,46 @@ impl<'a> Validator<'a> {
         hint: impl Into<String>,
     ) -> ScenarioError {
         ScenarioError::at(self.origin, at, message, hint)
+    }
+
+    /// The deadlines the scenario sets, in a fixed order.
+    fn deadlines(&self, raw: RawDeadlines) -> Result<Vec<(Deadline, Duration)>, ScenarioError> {
+        let keys = [
+            (Deadline::FirstFlight, raw.first_flight),
+            (Deadline::Handshake, raw.handshake),
+            (Deadline::RequestHead, raw.request_head),
+            (Deadline::Idle, raw.idle),
+            (Deadline::Write, raw.write),
+            (Deadline::Connection, raw.connection),
+        ];
+        let mut set = Vec::new();
+        for (deadline, value) in keys {
+            let Some(value) = value else { continue };
+            let duration = parse_duration(&value.value).map_err(|e| {
+                self.error(
+                    value.referenced,
+                    format!("deadlines.{deadline}: invalid duration `{}`", e.0),
+                    "a whole number and a unit: ms, s or m, e.g. 500ms or 10s",
+                )
+            })?;
+            set.push((deadline, duration));
+        }
+        Ok(set)
+    }
+
+    fn limits(&self, raw: RawLimits) -> Result<ScenarioLimits, ScenarioError> {
+        let positive = |v: Option<Spanned<u64>>, key: &str| match v {
+            Some(v) if v.value == 0 => Err(self.error(
+                v.referenced,
+                format!("limits.{key} is 0"),
+                "a limit of 0 would refuse everything; omit the key for the default",
+            )),
+            v => Ok(v.map(|v| v.value)),
+        };
+        Ok(ScenarioLimits {
+            connections: positive(raw.connections, "connections")?,
+            bytes: positive(raw.bytes, "bytes")?,
+        })
     }
 
     fn name(&self, name: Spanned<String>) -> Result<String, ScenarioError> {

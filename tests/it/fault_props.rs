@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 use quirktls::observe::{Event, Observation};
 use quirktls::pki::{default_spec_path, PkiSpec};
-use quirktls::scenario::{self, Fault, FaultAction, Scenario, Step};
+use quirktls::scenario::{self, Deadlines, Fault, FaultAction, Scenario, Step};
 use quirktls::server::ServerOptions;
 use quirktls::strategy::{fault_plan, variation, ClientProfile};
 use quirktls::TestServer;
@@ -87,8 +87,12 @@ fn exchange(scenario: Scenario) -> (Option<std::io::Result<String>>, Observation
         .expect("runtime");
     runtime.block_on(async {
         let options = ServerOptions {
-            handshake_timeout: SERVER_TIMEOUT,
-            read_timeout: SERVER_TIMEOUT,
+            deadlines: Deadlines {
+                handshake: SERVER_TIMEOUT,
+                request_head: SERVER_TIMEOUT,
+                idle: SERVER_TIMEOUT,
+                ..Deadlines::default()
+            },
             ..ServerOptions::default()
         };
         let mut server = TestServer::start_with(scenario, &options)

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::common;
 use crate::tls_exchange::exchange;
-use quirktls::observe::CloseKind;
+use quirktls::observe::{CloseKind, Deadline};
+use quirktls::scenario::Deadlines;
 use quirktls::server::{ScenarioServer, ServerOptions};
 
 #[tokio::test]
@@ -33,7 +34,10 @@ async fn bare_lf_and_mixed_line_ends_get_the_answer() {
 #[tokio::test]
 async fn a_head_without_its_empty_line_still_gets_no_answer() {
     let options = ServerOptions {
-        read_timeout: Duration::from_millis(500),
+        deadlines: Deadlines {
+            request_head: Duration::from_millis(500),
+            ..Deadlines::default()
+        },
         ..ServerOptions::default()
     };
     let server =
@@ -53,5 +57,6 @@ async fn a_head_without_its_empty_line_still_gets_no_answer() {
         let obs = common::observation(&server, n + 1).await;
         assert_eq!(obs.http_request(), None);
         assert_eq!(obs.closed(), Some(CloseKind::Timeout));
+        assert_eq!(obs.deadline(), Some(Deadline::RequestHead));
     }
 }

@@ -253,7 +253,7 @@ mod tests {
     async fn records_on_the_wire_follow_the_faults() {
         use tokio::io::AsyncReadExt;
         let (server, mut client) = tokio::io::duplex(1 << 16);
-        let mut rec = RecordIo::new(server, Duration::from_secs(1));
+        let mut rec = RecordIo::new(server);
         rec.version = ProtocolVersion::TLS12;
         let flight = vec![
             msg(Step::ServerHello, &[2, 0, 0, 2, 9, 9]),
@@ -284,7 +284,7 @@ mod tests {
     #[tokio::test]
     async fn close_stops_the_flight_before_its_message() {
         let (server, _client) = tokio::io::duplex(1 << 16);
-        let mut rec = RecordIo::new(server, Duration::from_secs(1));
+        let mut rec = RecordIo::new(server);
         let flight = vec![msg(Step::ServerHello, &[2, 0, 0, 0])];
         let err = send(&mut rec, flight, &[fault(Step::ServerHello, "reset")])
             .await

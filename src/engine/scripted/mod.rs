@@ -11,7 +11,6 @@ mod sessions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
@@ -218,9 +217,8 @@ impl ScriptedConfig {
         self: &Arc<Self>,
         io: ReplayTap<TcpStream>,
         obs: &mut Observation,
-        timeout: Duration,
     ) -> Option<Box<dyn Session>> {
-        let mut rec = RecordIo::new(io, timeout);
+        let mut rec = RecordIo::new(io);
         let round = Round {
             client_auth: self.client_auth.as_ref(),
             previous: None,
@@ -257,7 +255,7 @@ impl ScriptedConfig {
             Err(failure) => {
                 let how = report_failure(failure, &mut rec, obs).await;
                 obs.transcript.append(&mut rec.transcript);
-                obs.push(Event::Closed { how });
+                obs.push(Event::closed(how));
                 None
             }
         }
@@ -335,7 +333,7 @@ async fn report_failure(
             obs.push(Event::AlertReceived(*alert));
             CloseKind::FatalAlert
         }
-        Some(RecordError::Timeout) => CloseKind::Timeout,
+        Some(RecordError::Timeout(_)) => CloseKind::Timeout,
         Some(RecordError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => CloseKind::Eof,
         Some(RecordError::Io(_)) => CloseKind::Reset,
         _ => CloseKind::FatalAlert,

@@ -350,7 +350,7 @@ async fn failed(
     obs: &mut Observation,
 ) -> CloseKind {
     let (by, what) = match &failure.from_client {
-        Some(RecordError::Timeout) => (
+        Some(RecordError::Timeout(_)) => (
             Party::Client,
             "the client sent nothing before the timeout".to_string(),
         ),
