@@ -483,7 +483,10 @@ mod tests {
         let hello = record(22, 0x0301, &message(HandshakeType::CLIENT_HELLO, &[7; 200]));
         let lines = wire_transcript(vec![
             (C, &hello[..]),
-            (S, &record(22, 0x0303, &server_hello(ServerHello::HRR_RANDOM, true))),
+            (
+                S,
+                &record(22, 0x0303, &server_hello(ServerHello::HRR_RANDOM, true)),
+            ),
             (S, &record(20, 0x0303, &[1])),
             (C, &record(20, 0x0303, &[1])),
             (C, &hello[..]),

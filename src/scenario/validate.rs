@@ -248,7 +248,14 @@ impl<'a> Validator<'a> {
         raw: Option<SpannedList<TlsVersion>>,
     ) -> Result<Vec<TlsVersion>, ScenarioError> {
         let list = raw.unwrap_or_else(|| {
-            defaulted(engine.default_versions().iter().copied().map(defaulted).collect())
+            defaulted(
+                engine
+                    .default_versions()
+                    .iter()
+                    .copied()
+                    .map(defaulted)
+                    .collect(),
+            )
         });
         if list.value.is_empty() {
             return Err(self.error(

@@ -26,4 +26,5 @@ mod scripted_renegotiation;
 mod scripted_scenarios;
 mod smoke;
 mod test_api;
+mod tls13_scripted;
 mod verdicts;

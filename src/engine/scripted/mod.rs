@@ -165,8 +165,10 @@ impl ScriptedConfig {
             tls.groups
                 .iter()
                 .map(|g| {
-                    NamedGroup::from_name(g)
-                        .filter(|g| crypto::kx::TLS13_GROUPS.contains(g))
+                    // Scenario files spell every group in lower case.
+                    crypto::kx::TLS13_GROUPS
+                        .into_iter()
+                        .find(|known| known.name().is_some_and(|n| n.eq_ignore_ascii_case(g)))
                         .ok_or_else(|| {
                             EngineError::Config(format!("group {g} unsupported by engine scripted"))
                         })

@@ -317,7 +317,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
     /// Queue a handshake message after the handshake (a TLS 1.3 KeyUpdate) under the
     /// current keys.
     pub(super) fn queue_handshake(&mut self, message: &[u8]) {
-        self.rec.note(Direction::Sent, ContentType::HANDSHAKE, message);
+        self.rec
+            .note(Direction::Sent, ContentType::HANDSHAKE, message);
         seal_into(
             &mut self.rec.write,
             self.rec.version,

@@ -91,7 +91,10 @@ impl HandshakePayload for CertificateRequest {
 }
 
 /// A list (length in `L` bytes) of opaque items (each behind a length in `I` bytes).
-pub(super) fn put_opaque_list<const L: usize, const I: usize>(out: &mut Vec<u8>, items: &[Vec<u8>]) {
+pub(super) fn put_opaque_list<const L: usize, const I: usize>(
+    out: &mut Vec<u8>,
+    items: &[Vec<u8>],
+) {
     put_prefixed::<L>(out, |list| {
         items.iter().for_each(|item| put_opaque::<I>(list, item))
     });

@@ -318,7 +318,8 @@ impl Extension {
     /// The DistinguishedNames of certificate_authorities data.
     pub fn read_certificate_authorities(data: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
         let mut r = Reader::new(data);
-        let names = read_opaque_list::<2>(r.take_u16_prefixed("authorities")?, "distinguished name")?;
+        let names =
+            read_opaque_list::<2>(r.take_u16_prefixed("authorities")?, "distinguished name")?;
         r.expect_empty("certificate_authorities")?;
         Ok(names)
     }
@@ -357,7 +358,10 @@ mod tests {
             },
             (),
         );
-        assert_eq!(EncryptedExtensions::default().to_message().to_bytes(), [8, 0, 0, 2, 0, 0]);
+        assert_eq!(
+            EncryptedExtensions::default().to_message().to_bytes(),
+            [8, 0, 0, 2, 0, 0]
+        );
     }
 
     #[test]
@@ -432,7 +436,10 @@ mod tests {
             extensions: vec![ext(42, &[0, 0, 0x40, 0])],
         };
         check_payload(&ticket, ());
-        assert_eq!(&ticket.to_message().body[..8], [0, 0, 0x1c, 0x20, 0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(
+            &ticket.to_message().body[..8],
+            [0, 0, 0x1c, 0x20, 0xde, 0xad, 0xbe, 0xef]
+        );
     }
 
     #[test]
@@ -444,7 +451,12 @@ mod tests {
         check_codec(&share);
         let mut data = Vec::new();
         put_list::<2, _>(&mut data, &[share.clone(), share.clone()]);
-        check_decoder(&vec![share.clone(), share.clone()], &data, "key_share", client_key_shares);
+        check_decoder(
+            &vec![share.clone(), share.clone()],
+            &data,
+            "key_share",
+            client_key_shares,
+        );
         assert_eq!(
             Extension::server_key_share(&share).to_bytes()[..8],
             [0, 51, 0, 36, 0, 29, 0, 32]
@@ -457,7 +469,10 @@ mod tests {
             Extension::selected_version(ProtocolVersion::TLS13).to_bytes(),
             [0, 43, 0, 2, 3, 4]
         );
-        assert_eq!(Extension::cookie(&[1, 2]).to_bytes(), [0, 44, 0, 4, 0, 2, 1, 2]);
+        assert_eq!(
+            Extension::cookie(&[1, 2]).to_bytes(),
+            [0, 44, 0, 4, 0, 2, 1, 2]
+        );
     }
 
     #[test]

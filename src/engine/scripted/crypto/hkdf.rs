@@ -68,14 +68,7 @@ impl HkdfHash {
         let length = (len as u16).to_be_bytes();
         let label_len = [(6 + label.len()) as u8];
         let context_len = [context.len() as u8];
-        let info: [&[u8]; 6] = [
-            &length,
-            &label_len,
-            b"tls13 ",
-            label,
-            &context_len,
-            context,
-        ];
+        let info: [&[u8]; 6] = [&length, &label_len, b"tls13 ", label, &context_len, context];
         let mut out = vec![0; len];
         secret
             .expand(&info, Len(len))

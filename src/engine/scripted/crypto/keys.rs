@@ -100,9 +100,10 @@ impl ServerKey {
         type S = SignatureScheme;
         // In TLS 1.3 an ECDSA scheme names the curve too.
         let fits = |scheme: S| match (&self.0, scheme) {
-            (Key::Rsa(_), S::RSA_PSS_RSAE_SHA256 | S::RSA_PSS_RSAE_SHA384 | S::RSA_PSS_RSAE_SHA512) => {
-                SigAlg::from_scheme(scheme).is_some_and(|alg| self.can_sign(alg))
-            }
+            (
+                Key::Rsa(_),
+                S::RSA_PSS_RSAE_SHA256 | S::RSA_PSS_RSAE_SHA384 | S::RSA_PSS_RSAE_SHA512,
+            ) => SigAlg::from_scheme(scheme).is_some_and(|alg| self.can_sign(alg)),
             (Key::P256(_), S::ECDSA_SECP256R1_SHA256)
             | (Key::P384(_), S::ECDSA_SECP384R1_SHA384)
             | (Key::Ed25519(_), S::ED25519) => true,

@@ -137,7 +137,11 @@ impl Protection {
             Bulk::Aes256Gcm => &AES_256_GCM,
             _ => &CHACHA20_POLY1305,
         };
-        Self::Tls13(Box::new(aead13::Aead13::new(alg, HkdfHash(suite.prf), secret)))
+        Self::Tls13(Box::new(aead13::Aead13::new(
+            alg,
+            HkdfHash(suite.prf),
+            secret,
+        )))
     }
 
     /// The next generation of TLS 1.3 keys (KeyUpdate); `None` for older protections.

@@ -90,8 +90,7 @@ mod tests {
     fn rfc8448_simple_handshake() {
         let hash = HkdfHash(PrfHash::Sha256);
         let shared = unhex("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d");
-        let hello_hash =
-            unhex("860c06edc07858ee8e78f0e7428c58edd6b43f2ca3e6e95f02ed063cf0e1cad8");
+        let hello_hash = unhex("860c06edc07858ee8e78f0e7428c58edd6b43f2ca3e6e95f02ed063cf0e1cad8");
         let hs = HandshakeSecrets::new(hash, &shared, &hello_hash);
         assert_eq!(
             hex::encode(&hs.client),

@@ -53,7 +53,10 @@ struct Choice {
 /// The client's key shares.
 fn key_shares(hello_body: &[u8]) -> Result<Vec<KeyShareEntry>, Failure> {
     let extensions = client_hello_extensions(hello_body).map_err(decode_error)?;
-    match extensions.iter().find(|e| e.typ == ExtensionType::KEY_SHARE) {
+    match extensions
+        .iter()
+        .find(|e| e.typ == ExtensionType::KEY_SHARE)
+    {
         Some(e) => client_key_shares(&e.data).map_err(decode_error),
         None => Ok(Vec::new()),
     }
@@ -68,10 +71,13 @@ fn choose(
 ) -> Result<Choice, Failure> {
     let ours = |s: &&SuiteSpec| s.supports(ProtocolVersion::TLS13);
     let suite = if cfg.client_order {
-        hello
-            .cipher_suites
-            .iter()
-            .find_map(|id| cfg.suites.iter().copied().filter(ours).find(|s| s.id == *id))
+        hello.cipher_suites.iter().find_map(|id| {
+            cfg.suites
+                .iter()
+                .copied()
+                .filter(ours)
+                .find(|s| s.id == *id)
+        })
     } else {
         cfg.suites
             .iter()
@@ -85,7 +91,12 @@ fn choose(
             "no TLS 1.3 cipher suite in common",
         )
     })?;
-    let groups = || cfg.groups.iter().copied().filter(|g| kx::TLS13_GROUPS.contains(g));
+    let groups = || {
+        cfg.groups
+            .iter()
+            .copied()
+            .filter(|g| kx::TLS13_GROUPS.contains(g))
+    };
     if let Some((group, share)) = groups().find_map(|g| {
         shares
             .iter()
@@ -102,14 +113,12 @@ fn choose(
     //# If the server selects an (EC)DHE group and the client did not offer a
     //# compatible "key_share" extension in the initial ClientHello, the
     //# server MUST respond with a HelloRetryRequest (Section 4.1.4) message.
-    let group = groups()
-        .find(|g| hello.groups.contains(g))
-        .ok_or_else(|| {
-            Failure::new(
-                AlertDescription::HANDSHAKE_FAILURE,
-                "no key exchange group in common for TLS 1.3",
-            )
-        })?;
+    let group = groups().find(|g| hello.groups.contains(g)).ok_or_else(|| {
+        Failure::new(
+            AlertDescription::HANDSHAKE_FAILURE,
+            "no key exchange group in common for TLS 1.3",
+        )
+    })?;
     Ok(Choice {
         suite,
         group,
@@ -265,8 +274,8 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     };
 
     // ServerHello (and the middlebox CCS unless one followed a HelloRetryRequest).
-    let (server_share, shared) = kx::respond(choice.group, &share)
-        .map_err(|e| Failure::new(e.alert(), e.to_string()))?;
+    let (server_share, shared) =
+        kx::respond(choice.group, &share).map_err(|e| Failure::new(e.alert(), e.to_string()))?;
     let server_hello = hello_message(
         random32(),
         &hello,
@@ -294,8 +303,16 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let secrets = HandshakeSecrets::new(hash, &shared, &transcript.current());
     if let Some(keylog) = &cfg.keylog {
-        keylog.log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", &hello.random, &secrets.client);
-        keylog.log("SERVER_HANDSHAKE_TRAFFIC_SECRET", &hello.random, &secrets.server);
+        keylog.log(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            &hello.random,
+            &secrets.client,
+        );
+        keylog.log(
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            &hello.random,
+            &secrets.server,
+        );
     }
     rec.read = Protection::tls13(suite, &secrets.client);
     rec.write = Protection::tls13(suite, &secrets.server);
@@ -491,7 +508,10 @@ async fn read_client_certificate<S: AsyncRead + AsyncWrite + Unpin>(
         return Ok(chain);
     };
     if let Err((alert, reason)) = auth.verify(&chain) {
-        return Err(fail(alert, format!("client certificate rejected: {reason}")));
+        return Err(fail(
+            alert,
+            format!("client certificate rejected: {reason}"),
+        ));
     }
     let msg = reader
         .expect(rec, HandshakeType::CERTIFICATE_VERIFY)
@@ -501,7 +521,10 @@ async fn read_client_certificate<S: AsyncRead + AsyncWrite + Unpin>(
     let scheme = cv.0.scheme.filter(|s| offered.contains(s)).ok_or_else(|| {
         fail(
             AlertDescription::ILLEGAL_PARAMETER,
-            format!("CertificateVerify uses {:?}, which was not offered", cv.0.scheme),
+            format!(
+                "CertificateVerify uses {:?}, which was not offered",
+                cv.0.scheme
+            ),
         )
     })?;
     let content = signed_content(false, &transcript.current());

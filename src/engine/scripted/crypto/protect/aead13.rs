@@ -5,8 +5,8 @@
 
 use aws_lc_rs::aead::{Aad, Algorithm, LessSafeKey, Nonce, UnboundKey, NONCE_LEN};
 
-use super::ProtectError;
 use super::super::hkdf::HkdfHash;
+use super::ProtectError;
 use crate::wire::{ContentType, ProtocolVersion, RecordHeader};
 
 const TAG_LEN: usize = 16;
@@ -46,15 +46,21 @@ impl Aead13 {
     //#                       "traffic upd", "", Hash.length)
     /// The next generation of keys (after a KeyUpdate), sequence number reset.
     pub(crate) fn update(&self) -> Self {
-        let next = self
-            .hash
-            .expand_label(&self.hash.prk(&self.secret), b"traffic upd", &[], self.hash.len());
+        let next = self.hash.expand_label(
+            &self.hash.prk(&self.secret),
+            b"traffic upd",
+            &[],
+            self.hash.len(),
+        );
         Self::new(self.alg, self.hash, &next)
     }
 
     fn nonce(&self) -> Nonce {
         let mut nonce = self.iv;
-        for (n, s) in nonce[NONCE_LEN - 8..].iter_mut().zip(self.seq.to_be_bytes()) {
+        for (n, s) in nonce[NONCE_LEN - 8..]
+            .iter_mut()
+            .zip(self.seq.to_be_bytes())
+        {
             *n ^= s;
         }
         Nonce::assume_unique_for_key(nonce)
