@@ -340,9 +340,12 @@ fn choose_version(
     //# the ClientHello.legacy_version value for version negotiation and MUST
     //# use only the "supported_versions" extension to determine client
     //# preferences.
-    let offered = |v: &ProtocolVersion| match hello.supported_versions.is_empty() {
-        true => *v <= hello.legacy_version && *v < ProtocolVersion::TLS13,
-        false => hello.supported_versions.contains(v),
+    // A server without TLS 1.3 predates the extension and goes by legacy_version (as
+    // the old servers these scenarios play did).
+    let tls13 = cfg.versions.contains(&ProtocolVersion::TLS13);
+    let offered = |v: &ProtocolVersion| match tls13 && !hello.supported_versions.is_empty() {
+        false => *v <= hello.legacy_version && *v < ProtocolVersion::TLS13,
+        true => hello.supported_versions.contains(v),
     };
     cfg.versions
         .iter()
