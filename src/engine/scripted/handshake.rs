@@ -740,21 +740,22 @@ async fn send_ccs_finished<S: AsyncRead + AsyncWrite + Unpin>(
     faults::send(rec, vec![ccs], &cfg.faults).await?;
     rec.write = server_write;
     let server_verify = prf::verify_data(prf, master, Sender::Server, &transcript.current());
-    let mut sent_verify = server_verify.to_vec();
-    if faults_at(&cfg.faults, Step::Finished).any(|a| *a == FaultAction::WrongVerifyData) {
-        sent_verify.iter_mut().for_each(|b| *b ^= 0x5a);
-    }
-    let finished = Outgoing {
-        step: Step::Finished,
-        content_type: ContentType::HANDSHAKE,
-        bytes: Finished {
-            verify_data: sent_verify,
-        }
-        .to_message()
-        .to_bytes(),
-    };
+    let finished = finished_outgoing(&cfg.faults, &server_verify);
     faults::send(rec, vec![finished], &cfg.faults).await?;
     Ok(server_verify)
+}
+
+/// Our Finished as sent: with `wrong_verify_data`, its verify_data flipped.
+pub(super) fn finished_outgoing(faults: &[Fault], verify_data: &[u8]) -> Outgoing {
+    let mut sent = verify_data.to_vec();
+    if faults_at(faults, Step::Finished).any(|a| *a == FaultAction::WrongVerifyData) {
+        sent.iter_mut().for_each(|b| *b ^= 0x5a);
+    }
+    Outgoing {
+        step: Step::Finished,
+        content_type: ContentType::HANDSHAKE,
+        bytes: Finished { verify_data: sent }.to_message().to_bytes(),
+    }
 }
 
 /// The scenario's list, or the engine's when the scenario gives none.

@@ -18,12 +18,12 @@ use super::crypto::suites::SuiteSpec;
 use super::crypto::verify::verify_signature;
 use super::faults::{self, Outgoing};
 use super::handshake::{
-    decode_error, faults_at, or_default, random32, Established, Failure, Reader,
+    decode_error, finished_outgoing, or_default, random32, Established, Failure, Reader,
 };
 use super::records::RecordIo;
 use super::{ClientAuthPlan, ScriptedConfig};
 use crate::observe::{parse_client_hello, ClientHelloInfo};
-use crate::scenario::{FaultAction, Step};
+use crate::scenario::Step;
 use crate::wire::{
     client_hello_extensions, client_key_shares, AlertDescription, Certificate13,
     CertificateRequest13, CertificateVerify, ChangeCipherSpec, Codec, Compression, ContentType,
@@ -399,10 +399,6 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         vec![(Step::CertificateVerify, verify.to_message())],
     ));
     let server_verify = verify_data(hash, &secrets.server, &transcript.current());
-    let mut sent_verify = server_verify.clone();
-    if faults_at(&cfg.faults, Step::Finished).any(|a| *a == FaultAction::WrongVerifyData) {
-        sent_verify.iter_mut().for_each(|b| *b ^= 0x5a);
-    }
     // The transcript takes the Finished that was due; the wrong one is on the wire.
     transcript.add(
         &Finished {
@@ -411,15 +407,7 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         .to_message()
         .to_bytes(),
     );
-    flight.push(Outgoing {
-        step: Step::Finished,
-        content_type: ContentType::HANDSHAKE,
-        bytes: Finished {
-            verify_data: sent_verify,
-        }
-        .to_message()
-        .to_bytes(),
-    });
+    flight.push(finished_outgoing(&cfg.faults, &server_verify));
     faults::send(rec, flight, &cfg.faults).await?;
     let app = secrets.application(&transcript.current());
     if let Some(keylog) = &cfg.keylog {
