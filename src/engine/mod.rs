@@ -65,8 +65,8 @@ pub(crate) fn client_roots(
     Ok(roots)
 }
 
-/// Cipher suites the scripted engine negotiates: IANA name and the oldest version.
-pub(crate) fn scripted_suites() -> impl Iterator<Item = (&'static str, TlsVersion)> {
+/// Cipher suites the scripted engine negotiates: IANA name, oldest and newest version.
+pub(crate) fn scripted_suites() -> impl Iterator<Item = (&'static str, TlsVersion, TlsVersion)> {
     scripted::suites()
 }
 

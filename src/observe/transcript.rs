@@ -143,11 +143,6 @@ pub fn wire_transcript<'a>(
     reader.finish()
 }
 
-/// The ServerHello.random of a HelloRetryRequest (RFC 8446 §4.1.3).
-const HRR_RANDOM: [u8; 32] = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
-];
 /// Largest record on the wire: 2^14 plus the most protection may add (RFC 5246 §6.2.3).
 const MAX_RECORD: usize = RecordHeader::MAX_PLAINTEXT + 2048;
 /// Bytes shown of input that is not TLS.
@@ -282,7 +277,7 @@ impl WireReader {
                 && e.data == ProtocolVersion::TLS13.0.to_be_bytes()
         });
         self.tls13 |= tls13;
-        if tls13 && hello.random != HRR_RANDOM {
+        if tls13 && hello.random != ServerHello::HRR_RANDOM {
             for side in &mut self.sides {
                 side.protected = true;
             }
@@ -488,7 +483,10 @@ mod tests {
         let hello = record(22, 0x0301, &message(HandshakeType::CLIENT_HELLO, &[7; 200]));
         let lines = wire_transcript(vec![
             (C, &hello[..]),
-            (S, &record(22, 0x0303, &server_hello(HRR_RANDOM, true))),
+            (
+                S,
+                &record(22, 0x0303, &server_hello(ServerHello::HRR_RANDOM, true)),
+            ),
             (S, &record(20, 0x0303, &[1])),
             (C, &record(20, 0x0303, &[1])),
             (C, &hello[..]),

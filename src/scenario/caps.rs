@@ -26,7 +26,21 @@ impl EngineKind {
     pub(super) fn versions(self) -> &'static [TlsVersion] {
         match self {
             Self::Rustls => &[TlsVersion::Tls12, TlsVersion::Tls13],
-            Self::Scripted => &[TlsVersion::Tls10, TlsVersion::Tls11, TlsVersion::Tls12],
+            Self::Scripted => &[
+                TlsVersion::Tls10,
+                TlsVersion::Tls11,
+                TlsVersion::Tls12,
+                TlsVersion::Tls13,
+            ],
+        }
+    }
+
+    /// Protocol versions a scenario that lists none enables: scripted leaves TLS 1.3
+    /// to scenarios that ask for it, so its TLS 1.0–1.2 quirks meet modern clients.
+    pub(super) fn default_versions(self) -> &'static [TlsVersion] {
+        match self {
+            Self::Rustls => self.versions(),
+            Self::Scripted => &self.versions()[..3],
         }
     }
 
@@ -36,7 +50,7 @@ impl EngineKind {
             Self::Rustls => {
                 "engine rustls plays tls1.2 and tls1.3; older versions need engine scripted"
             }
-            Self::Scripted => "engine scripted plays tls1.0 to tls1.2; tls1.3 needs engine rustls",
+            Self::Scripted => "engine scripted plays tls1.0 to tls1.3",
         }
     }
 
@@ -82,13 +96,13 @@ impl EngineKind {
                 })
                 .collect(),
             Self::Scripted => crate::engine::scripted_suites()
-                .map(|(iana, oldest)| Suite {
+                .map(|(iana, oldest, newest)| Suite {
                     iana: iana.to_owned(),
                     versions: Self::Scripted
                         .versions()
                         .iter()
                         .copied()
-                        .filter(|v| *v >= oldest)
+                        .filter(|v| (oldest..=newest).contains(v))
                         .collect(),
                 })
                 .collect(),
@@ -162,6 +176,7 @@ mod tests {
             find("TLS_RSA_WITH_RC4_128_MD5"),
             Some(vec![Tls10, Tls11, Tls12])
         );
-        assert_eq!(find("TLS_AES_128_GCM_SHA256"), None);
+        assert_eq!(find("TLS_AES_128_GCM_SHA256"), Some(vec![Tls13]));
+        assert_eq!(find("TLS_CHACHA20_POLY1305_SHA256"), Some(vec![Tls13]));
     }
 }

@@ -23,6 +23,10 @@ pub struct Fault {
 pub enum Step {
     /// ServerHello.
     ServerHello,
+    /// HelloRetryRequest (TLS 1.3).
+    HelloRetryRequest,
+    /// EncryptedExtensions (TLS 1.3).
+    EncryptedExtensions,
     /// The server's Certificate.
     Certificate,
     /// ServerKeyExchange (ECDHE suites).
@@ -31,6 +35,8 @@ pub enum Step {
     CertificateRequest,
     /// ServerHelloDone.
     ServerHelloDone,
+    /// The server's CertificateVerify (TLS 1.3).
+    CertificateVerify,
     /// The server's ChangeCipherSpec.
     ChangeCipherSpec,
     /// The server's Finished.

@@ -224,8 +224,8 @@ pub(super) struct RawRenegotiate {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Tls")]
 pub(super) struct RawTls {
-    /// Enabled protocol versions; default every version the engine plays (rustls:
-    /// tls1.2, tls1.3; scripted: tls1.0, tls1.1, tls1.2).
+    /// Enabled protocol versions; default (rustls) tls1.2, tls1.3; (scripted) tls1.0,
+    /// tls1.1, tls1.2, and tls1.3 only when listed.
     #[schemars(with = "Option<Vec<TlsVersion>>")]
     pub versions: Option<Spanned<Vec<Spanned<TlsVersion>>>>,
     /// Allowed cipher suites by IANA name, in server preference order; empty = engine default.

@@ -293,7 +293,14 @@ impl<'a> Validator<'a> {
         raw: Option<SpannedList<TlsVersion>>,
     ) -> Result<Vec<TlsVersion>, ScenarioError> {
         let list = raw.unwrap_or_else(|| {
-            defaulted(engine.versions().iter().copied().map(defaulted).collect())
+            defaulted(
+                engine
+                    .default_versions()
+                    .iter()
+                    .copied()
+                    .map(defaulted)
+                    .collect(),
+            )
         });
         if list.value.is_empty() {
             return Err(self.error(

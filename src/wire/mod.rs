@@ -30,9 +30,11 @@ pub use extension::{Extension, ExtensionType};
 pub use handshake::{HandshakeHeader, HandshakeMessage, HandshakeType};
 pub use joiner::{HandshakeJoiner, HandshakeTooLarge};
 pub use messages::{
-    Certificate, CertificateRequest, CertificateVerify, ClientCertificateType, ClientKeyExchange,
-    DigitallySigned, EcdheParams, Finished, HandshakePayload, HelloRequest, KeyExchangeKind,
-    ServerHello, ServerHelloDone, ServerKeyExchange,
+    client_hello_extensions, client_key_shares, Certificate, Certificate13, CertificateEntry,
+    CertificateRequest, CertificateRequest13, CertificateVerify, ClientCertificateType,
+    ClientKeyExchange, DigitallySigned, EcdheParams, EncryptedExtensions, Finished,
+    HandshakePayload, HelloRequest, KeyExchangeKind, KeyShareEntry, KeyUpdate, KeyUpdateRequest,
+    NewSessionTicket13, ServerHello, ServerHelloDone, ServerKeyExchange,
 };
 pub use params::{Compression, ECPointFormat, NamedGroup, SignatureScheme};
 pub use record::{ContentType, ProtocolVersion, RecordHeader};

@@ -38,4 +38,5 @@ mod smoke;
 mod sslyze;
 mod test_api;
 mod tls_exchange;
+mod tls13_scripted;
 mod verdicts;

@@ -6,7 +6,7 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::crypto::hash::Transcript;
-use super::crypto::kx::EphemeralKey;
+use super::crypto::kx::{EphemeralKey, GROUPS};
 use super::crypto::prf::{self, Prf, Sender};
 use super::crypto::protect::{derive_protections, Protection};
 use super::crypto::suites::{Kx, SuiteSpec};
@@ -103,7 +103,7 @@ async fn resume<S: AsyncRead + AsyncWrite + Unpin>(
     let prf = Prf::new(saved.suite, version);
     let mut transcript = Transcript::new(prf);
     transcript.add(hello_bytes);
-    let server_random = random32();
+    let server_random = server_random(cfg, version);
     let (reply, alpn) = server_hello(
         cfg,
         hello,
@@ -182,7 +182,7 @@ pub(super) struct Failure {
 }
 
 impl Failure {
-    fn new(alert: AlertDescription, reason: impl Into<String>) -> Self {
+    pub(super) fn new(alert: AlertDescription, reason: impl Into<String>) -> Self {
         Self {
             alert: Some(alert),
             reason: reason.into(),
@@ -225,12 +225,14 @@ impl From<RecordError> for Failure {
 }
 
 /// Reads handshake messages across records, adding each to the transcript once it exists.
-struct Reader {
-    joiner: HandshakeJoiner,
+pub(super) struct Reader {
+    pub joiner: HandshakeJoiner,
+    /// TLS 1.3: the client's middlebox-compatibility ChangeCipherSpec is dropped.
+    pub tls13: bool,
 }
 
 impl Reader {
-    async fn next<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(super) async fn next<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         rec: &mut RecordIo<S>,
     ) -> Result<HandshakeMessage, Failure> {
@@ -240,6 +242,20 @@ impl Reader {
                 return Ok(msg);
             }
             let record = rec.read().await?;
+            //= https://www.rfc-editor.org/rfc/rfc8446#section-5
+            //# An implementation may receive an unencrypted record of type
+            //# change_cipher_spec consisting of the single byte value 0x01 at any
+            //# time after the first ClientHello message has been sent or received
+            //# and before the peer's Finished message has been received and MUST
+            //# simply drop it without further processing.
+            if self.tls13
+                && record.content_type == ContentType::CHANGE_CIPHER_SPEC
+                && record.payload == [1]
+                && self.joiner.is_empty()
+            {
+                rec.note(Direction::Received, record.content_type, &record.payload);
+                continue;
+            }
             if record.content_type != ContentType::HANDSHAKE {
                 return Err(Failure::new(
                     AlertDescription::UNEXPECTED_MESSAGE,
@@ -250,7 +266,7 @@ impl Reader {
         }
     }
 
-    async fn expect<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(super) async fn expect<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         rec: &mut RecordIo<S>,
         typ: HandshakeType,
@@ -267,7 +283,7 @@ impl Reader {
 }
 
 /// A handshake message declaring more than the joiner takes, refused from its header.
-fn too_large(e: HandshakeTooLarge) -> Failure {
+pub(super) fn too_large(e: HandshakeTooLarge) -> Failure {
     //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.2
     //# illegal_parameter
     //#    A field in the handshake was out of range or inconsistent with
@@ -309,7 +325,7 @@ fn check_extensions(hello: &ClientHelloInfo) -> Result<(), Failure> {
     }
 }
 
-fn decode_error(e: impl std::fmt::Display) -> Failure {
+pub(super) fn decode_error(e: impl std::fmt::Display) -> Failure {
     Failure::new(AlertDescription::DECODE_ERROR, e.to_string())
 }
 
@@ -317,11 +333,25 @@ fn decode_error(e: impl std::fmt::Display) -> Failure {
 fn choose_version(
     cfg: &ScriptedConfig,
     hello: &ClientHelloInfo,
+    renegotiating: bool,
 ) -> Result<ProtocolVersion, Failure> {
+    //= https://www.rfc-editor.org/rfc/rfc8446#section-4.2.1
+    //# If this extension is present in the ClientHello, servers MUST NOT use
+    //# the ClientHello.legacy_version value for version negotiation and MUST
+    //# use only the "supported_versions" extension to determine client
+    //# preferences.
+    // A server without TLS 1.3 predates the extension and goes by legacy_version (as
+    // the old servers these scenarios play did).
+    let tls13 = cfg.versions.contains(&ProtocolVersion::TLS13);
+    let offered = |v: &ProtocolVersion| match tls13 && !hello.supported_versions.is_empty() {
+        false => *v <= hello.legacy_version && *v < ProtocolVersion::TLS13,
+        true => hello.supported_versions.contains(v),
+    };
     cfg.versions
         .iter()
         .rev()
-        .find(|v| **v <= hello.legacy_version)
+        // TLS 1.3 has no renegotiation: a TLS 1.2 connection stays below it.
+        .find(|v| offered(v) && !(renegotiating && **v == ProtocolVersion::TLS13))
         .copied()
         .ok_or_else(|| {
             Failure::new(
@@ -331,10 +361,26 @@ fn choose_version(
         })
 }
 
+/// ServerHello.random; a server that speaks TLS 1.3 marks a lower version in its last
+/// eight bytes.
+fn server_random(cfg: &ScriptedConfig, version: ProtocolVersion) -> [u8; 32] {
+    let mut random = random32();
+    //= https://www.rfc-editor.org/rfc/rfc8446#section-4.1.3
+    //# TLS 1.3 servers which negotiate TLS 1.2 or below in response to a
+    //# ClientHello MUST set the last 8 bytes of their Random value specially
+    //# in their ServerHello.
+    if cfg.versions.contains(&ProtocolVersion::TLS13) && version < ProtocolVersion::TLS13 {
+        let last = u8::from(version == ProtocolVersion::TLS12);
+        random[24..].copy_from_slice(&[b'D', b'O', b'W', b'N', b'G', b'R', b'D', last]);
+    }
+    random
+}
+
 fn kx_fits(kx: Kx, cert: &ServedCert) -> bool {
     match kx {
         Kx::Rsa | Kx::EcdheRsa => cert.key.is_rsa(),
         Kx::EcdheEcdsa => cert.key.is_ecdsa(),
+        Kx::Tls13 => false,
     }
 }
 
@@ -355,7 +401,7 @@ fn choose_suite(
         .groups
         .iter()
         .copied()
-        .find(|g| client_groups.contains(g));
+        .find(|g| client_groups.contains(g) && GROUPS.contains(g));
     let usable = |s: &SuiteSpec| {
         s.supports(version) && kx_fits(s.kx, cert) && (s.kx == Kx::Rsa || group.is_some())
     };
@@ -381,7 +427,7 @@ fn choose_suite(
     Ok((suite, (suite.kx != Kx::Rsa).then_some(group).flatten()))
 }
 
-fn random32() -> [u8; 32] {
+pub(super) fn random32() -> [u8; 32] {
     let mut r = [0u8; 32];
     aws_lc_rs::rand::fill(&mut r).expect("the system RNG works");
     r
@@ -410,6 +456,7 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     // certificate lists), no larger.
     let mut reader = Reader {
         joiner: HandshakeJoiner::with_limit(MAX_CLIENT_HELLO),
+        tls13: false,
     };
     if !round.already_read.is_empty() {
         reader.joiner.push(round.already_read).map_err(too_large)?;
@@ -417,7 +464,10 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     let hello_msg = reader.expect(rec, HandshakeType::CLIENT_HELLO).await?;
     let hello = parse_client_hello(&hello_msg.to_bytes()).map_err(decode_error)?;
     check_extensions(&hello)?;
-    let version = choose_version(cfg, &hello)?;
+    let version = choose_version(cfg, &hello, round.previous.is_some())?;
+    if version == ProtocolVersion::TLS13 {
+        return super::tls13::run(cfg, rec, reader, hello_msg, hello, round.client_auth).await;
+    }
     rec.version = version;
     let cert = cfg.cert_for(hello.sni.as_deref());
     let (suite, group) = choose_suite(cfg, &hello, version, cert)?;
@@ -442,7 +492,7 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     }
 
     // ServerHello and the rest of the server's flight, sent as one write.
-    let server_random = random32();
+    let server_random = server_random(cfg, version);
     let session_id = random32().to_vec();
     let (server_hello, alpn) = server_hello(
         cfg,
@@ -690,32 +740,33 @@ async fn send_ccs_finished<S: AsyncRead + AsyncWrite + Unpin>(
     faults::send(rec, vec![ccs], &cfg.faults).await?;
     rec.write = server_write;
     let server_verify = prf::verify_data(prf, master, Sender::Server, &transcript.current());
-    let mut sent_verify = server_verify.to_vec();
-    if faults_at(&cfg.faults, Step::Finished).any(|a| *a == FaultAction::WrongVerifyData) {
-        sent_verify.iter_mut().for_each(|b| *b ^= 0x5a);
-    }
-    let finished = Outgoing {
-        step: Step::Finished,
-        content_type: ContentType::HANDSHAKE,
-        bytes: Finished {
-            verify_data: sent_verify,
-        }
-        .to_message()
-        .to_bytes(),
-    };
+    let finished = finished_outgoing(&cfg.faults, &server_verify);
     faults::send(rec, vec![finished], &cfg.faults).await?;
     Ok(server_verify)
 }
 
+/// Our Finished as sent: with `wrong_verify_data`, its verify_data flipped.
+pub(super) fn finished_outgoing(faults: &[Fault], verify_data: &[u8]) -> Outgoing {
+    let mut sent = verify_data.to_vec();
+    if faults_at(faults, Step::Finished).any(|a| *a == FaultAction::WrongVerifyData) {
+        sent.iter_mut().for_each(|b| *b ^= 0x5a);
+    }
+    Outgoing {
+        step: Step::Finished,
+        content_type: ContentType::HANDSHAKE,
+        bytes: Finished { verify_data: sent }.to_message().to_bytes(),
+    }
+}
+
 /// The scenario's list, or the engine's when the scenario gives none.
-fn or_default<T: Clone>(configured: &[T], default: &[T]) -> Vec<T> {
+pub(super) fn or_default<T: Clone>(configured: &[T], default: &[T]) -> Vec<T> {
     match configured.is_empty() {
         true => default.to_vec(),
         false => configured.to_vec(),
     }
 }
 
-fn faults_at(faults: &[Fault], step: Step) -> impl Iterator<Item = &FaultAction> {
+pub(super) fn faults_at(faults: &[Fault], step: Step) -> impl Iterator<Item = &FaultAction> {
     faults
         .iter()
         .filter(move |f| f.at == step)

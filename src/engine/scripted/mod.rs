@@ -1,6 +1,7 @@
-//! The scripted engine: our own TLS 1.0–1.2 server, for what rustls refuses by design
+//! The scripted engine: our own TLS 1.0–1.3 server, for what rustls refuses by design
 //! (static RSA, CBC and RC4 suites, old versions; renegotiation and message-level
-//! faults build on it).
+//! faults build on it). `handshake` plays TLS 1.0–1.2 and hands a ClientHello that
+//! negotiates TLS 1.3 to `tls13`.
 
 mod crypto;
 mod faults;
@@ -8,6 +9,7 @@ mod handshake;
 mod records;
 mod session;
 mod sessions;
+mod tls13;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,16 +37,17 @@ use crate::wire::{
     SignatureScheme,
 };
 
-/// Every suite: IANA name and the oldest version it is defined for.
-pub(super) fn suites() -> impl Iterator<Item = (&'static str, TlsVersion)> {
-    crypto::suites::all().iter().map(|s| {
-        let oldest = match s.min_version {
-            ProtocolVersion::TLS12 => TlsVersion::Tls12,
-            ProtocolVersion::TLS11 => TlsVersion::Tls11,
-            _ => TlsVersion::Tls10,
-        };
-        (s.name, oldest)
-    })
+/// Every suite: IANA name and the oldest and newest versions it is defined for.
+pub(super) fn suites() -> impl Iterator<Item = (&'static str, TlsVersion, TlsVersion)> {
+    let version = |v: ProtocolVersion| match v {
+        ProtocolVersion::TLS13 => TlsVersion::Tls13,
+        ProtocolVersion::TLS12 => TlsVersion::Tls12,
+        ProtocolVersion::TLS11 => TlsVersion::Tls11,
+        _ => TlsVersion::Tls10,
+    };
+    crypto::suites::all()
+        .iter()
+        .map(move |s| (s.name, version(s.min_version), version(s.max_version)))
 }
 
 /// A certificate chain and its parsed key, ready to serve.
@@ -154,14 +157,17 @@ impl ScriptedConfig {
                 })
                 .collect::<Result<_, _>>()?
         };
+        // TLS 1.2 takes the ECDHE groups among these; TLS 1.3 all of them.
         let groups = if tls.groups.is_empty() {
-            crypto::kx::GROUPS.to_vec()
+            crypto::kx::TLS13_GROUPS.to_vec()
         } else {
             tls.groups
                 .iter()
                 .map(|g| {
-                    NamedGroup::from_name(g)
-                        .filter(|g| crypto::kx::GROUPS.contains(g))
+                    // Scenario files spell every group in lower case.
+                    crypto::kx::TLS13_GROUPS
+                        .into_iter()
+                        .find(|known| known.name().is_some_and(|n| n.eq_ignore_ascii_case(g)))
                         .ok_or_else(|| {
                             EngineError::Config(format!("group {g} unsupported by engine scripted"))
                         })
@@ -174,7 +180,6 @@ impl ScriptedConfig {
             .as_ref()
             .map(|r| client_auth_plan(&r.client_auth, pki))
             .transpose()?;
-        // Validation keeps tls1.3 out of scripted scenarios.
         let mut versions: Vec<ProtocolVersion> = tls
             .versions
             .iter()
@@ -263,13 +268,14 @@ impl ScriptedConfig {
 }
 
 /// Every suite, strongest first, for scenarios that list none: forward secrecy, then
-/// AEAD, then CBC with SHA-2, then SHA-1, with 3DES and RC4 last.
+/// AEAD, then CBC with SHA-2, then SHA-1, with 3DES and RC4 last. (TLS 1.3 suites
+/// stay in table order: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.)
 fn default_preference() -> Vec<&'static SuiteSpec> {
     use crypto::suites::{Bulk, Kx};
     let mut all: Vec<&'static SuiteSpec> = crypto::suites::all().iter().collect();
     all.sort_by_key(|s| {
         let bulk = match s.bulk {
-            Bulk::Aes256Gcm | Bulk::Aes128Gcm => 0,
+            Bulk::Aes256Gcm | Bulk::Aes128Gcm | Bulk::Chacha20Poly1305 => 0,
             Bulk::Aes256Cbc | Bulk::Aes128Cbc if s.min_version == ProtocolVersion::TLS12 => 1,
             Bulk::Aes256Cbc | Bulk::Aes128Cbc => 2,
             Bulk::TripleDesCbc => 3,

@@ -41,7 +41,7 @@ pub(super) enum RecordError {
     Io(#[from] io::Error),
 }
 
-/// One record as read: its type, header version and opened payload.
+/// One record as read: its type (TLS 1.3: the inner one) and opened payload.
 pub(super) struct Record {
     pub content_type: ContentType,
     pub payload: Vec<u8>,
@@ -78,14 +78,14 @@ fn open(
     header: RecordHeader,
     fragment: &[u8],
 ) -> Result<Record, RecordError> {
-    let payload = protection
-        .open(header.content_type, header.version, fragment)
+    let (content_type, payload) = protection
+        .open_record(header.content_type, header.version, fragment)
         .map_err(|e| RecordError::Bad {
             alert: e.alert(),
             reason: e.to_string(),
         })?;
     Ok(Record {
-        content_type: header.content_type,
+        content_type,
         payload,
     })
 }
@@ -117,7 +117,7 @@ fn seal_one(
 ) {
     let fragment = protection.seal(content_type, version, chunk);
     let header = RecordHeader {
-        content_type,
+        content_type: protection.outer_type(content_type),
         version,
         length: fragment.len() as u16,
     };
@@ -312,6 +312,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AppRecords<S> {
             closing: false,
             first_record_faults,
         }
+    }
+
+    /// Queue a handshake message after the handshake (a TLS 1.3 KeyUpdate) under the
+    /// current keys.
+    pub(super) fn queue_handshake(&mut self, message: &[u8]) {
+        self.rec
+            .note(Direction::Sent, ContentType::HANDSHAKE, message);
+        seal_into(
+            &mut self.rec.write,
+            self.rec.version,
+            ContentType::HANDSHAKE,
+            message,
+            &mut self.outbuf,
+        );
     }
 
     /// Queue an alert record of any level and description.

@@ -21,8 +21,8 @@ use crate::observe::{
 };
 use crate::scenario::ClientRenegotiation;
 use crate::wire::{
-    Alert, AlertDescription, AlertLevel, Codec, ContentType, HandshakePayload, HandshakeType,
-    HelloRequest,
+    Alert, AlertDescription, AlertLevel, Codec, ContentType, HandshakeMessage, HandshakePayload,
+    HandshakeType, HelloRequest, KeyUpdate, KeyUpdateRequest, ProtocolVersion,
 };
 
 type Records = AppRecords<ReplayTap<TcpStream>>;
@@ -80,6 +80,10 @@ impl ScriptedSession {
     /// HelloRequest, then a full handshake bound to the previous one (RFC 5746 when it
     /// is in force). A refusal leaves the connection usable; a failed handshake ends it.
     async fn run_renegotiation(&mut self, obs: &mut Observation) -> Option<CloseKind> {
+        // TLS 1.3 has no renegotiation.
+        if self.last.version == ProtocolVersion::TLS13 {
+            return None;
+        }
         let cfg = self.cfg.clone();
         let plan = cfg.renegotiate.as_ref()?;
         let Some(app) = self.app.as_mut() else {
@@ -143,6 +147,9 @@ impl ScriptedSession {
         if app.closing {
             app.client_handshake.clear();
             return;
+        }
+        if self.last.version == ProtocolVersion::TLS13 {
+            return self.on_post_handshake();
         }
         let pending = &app.client_handshake;
         // An empty handshake record (which RFC 5246 §6.2.1 forbids) says nothing yet.
@@ -222,6 +229,69 @@ impl ScriptedSession {
                 self.attempts += 1;
                 app.client_handshake.clear();
                 self.seen.push(refusal);
+            }
+        }
+    }
+
+    /// TLS 1.3 handshake messages after the handshake: the client's KeyUpdate, answered
+    /// in kind when it asks; anything else is unexpected.
+    fn on_post_handshake(&mut self) {
+        let Some(app) = self.app.as_mut() else {
+            return;
+        };
+        while app.client_handshake.len() >= 4 {
+            let pending = &app.client_handshake;
+            let typ = HandshakeType(pending[0]);
+            let len = u32::from_be_bytes([0, pending[1], pending[2], pending[3]]) as usize;
+            if typ != HandshakeType::KEY_UPDATE {
+                //= https://www.rfc-editor.org/rfc/rfc8446#section-4
+                //# If an implementation
+                //# receives an unexpected message, it MUST abort the handshake with an
+                //# "unexpected_message" alert.
+                let reason = format!("{typ} from the client after the TLS 1.3 handshake");
+                return self.fatal(AlertDescription::UNEXPECTED_MESSAGE, None, reason);
+            }
+            if pending.len() < 4 + len {
+                return;
+            }
+            let message: Vec<u8> = app.client_handshake.drain(..4 + len).collect();
+            app.rec
+                .note(Direction::Received, ContentType::HANDSHAKE, &message);
+            let request = match HandshakeMessage::from_bytes(&message)
+                .and_then(|m| KeyUpdate::from_message(&m, ()))
+            {
+                Ok(update) => update.request,
+                Err(e) => {
+                    let reason = format!("bad KeyUpdate: {e}");
+                    return self.fatal(AlertDescription::DECODE_ERROR, None, reason);
+                }
+            };
+            //= https://www.rfc-editor.org/rfc/rfc8446#section-4.6.3
+            //# If an implementation receives any other value, it MUST terminate the
+            //# connection with an "illegal_parameter" alert.
+            if request != KeyUpdateRequest::UPDATE_REQUESTED
+                && request != KeyUpdateRequest::UPDATE_NOT_REQUESTED
+            {
+                let reason = format!("KeyUpdate with request_update {request}");
+                return self.fatal(AlertDescription::ILLEGAL_PARAMETER, None, reason);
+            }
+            if let Some(next) = app.rec.read.updated() {
+                app.rec.read = next;
+            }
+            //= https://www.rfc-editor.org/rfc/rfc8446#section-4.6.3
+            //# If the request_update
+            //# field is set to "update_requested", then the receiver MUST send a
+            //# KeyUpdate of its own with request_update set to
+            //# "update_not_requested" prior to sending its next Application Data
+            //# record.
+            if request == KeyUpdateRequest::UPDATE_REQUESTED {
+                let ours = KeyUpdate {
+                    request: KeyUpdateRequest::UPDATE_NOT_REQUESTED,
+                };
+                app.queue_handshake(&ours.to_message().to_bytes());
+                if let Some(next) = app.rec.write.updated() {
+                    app.rec.write = next;
+                }
             }
         }
     }

@@ -91,14 +91,17 @@ impl HandshakePayload for CertificateRequest {
 }
 
 /// A list (length in `L` bytes) of opaque items (each behind a length in `I` bytes).
-fn put_opaque_list<const L: usize, const I: usize>(out: &mut Vec<u8>, items: &[Vec<u8>]) {
+pub(super) fn put_opaque_list<const L: usize, const I: usize>(
+    out: &mut Vec<u8>,
+    items: &[Vec<u8>],
+) {
     put_prefixed::<L>(out, |list| {
         items.iter().for_each(|item| put_opaque::<I>(list, item))
     });
 }
 
 /// The items of an opaque list's body, each behind a length in `I` bytes.
-fn read_opaque_list<const I: usize>(
+pub(super) fn read_opaque_list<const I: usize>(
     list: &[u8],
     what: &'static str,
 ) -> Result<Vec<Vec<u8>>, DecodeError> {

@@ -1,4 +1,4 @@
-//! Typed bodies of the TLS 1.0–1.2 handshake messages a server sends and receives
+//! Typed bodies of the TLS 1.0–1.3 handshake messages a server sends and receives
 //! (the ClientHello is parsed by [`crate::observe::parse_client_hello`]).
 //!
 //! Each body encodes and decodes side by side like a [`Codec`](super::Codec), but
@@ -15,12 +15,18 @@ mod props;
 mod server_hello;
 mod signed;
 mod simple;
+mod tls13;
 
 pub use certificate::{Certificate, CertificateRequest, ClientCertificateType};
 pub use key_exchange::{ClientKeyExchange, EcdheParams, KeyExchangeKind, ServerKeyExchange};
 pub use server_hello::ServerHello;
 pub use signed::{CertificateVerify, DigitallySigned};
 pub use simple::{Finished, HelloRequest, ServerHelloDone};
+pub use tls13::{
+    client_hello_extensions, client_key_shares, Certificate13, CertificateEntry,
+    CertificateRequest13, EncryptedExtensions, KeyShareEntry, KeyUpdate, KeyUpdateRequest,
+    NewSessionTicket13,
+};
 
 use super::{DecodeError, HandshakeMessage, HandshakeType, Reader};
 

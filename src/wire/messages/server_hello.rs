@@ -24,6 +24,20 @@ pub struct ServerHello {
     pub extensions: Option<Vec<Extension>>,
 }
 
+impl ServerHello {
+    //= https://www.rfc-editor.org/rfc/rfc8446#section-4.1.3
+    //# For reasons of backward compatibility with middleboxes (see
+    //# Appendix D.4), the HelloRetryRequest message uses the same structure
+    //# as the ServerHello, but with Random set to the special value of the
+    //# SHA-256 of "HelloRetryRequest":
+    /// The `random` of a HelloRetryRequest.
+    pub const HRR_RANDOM: [u8; 32] = [
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
+        0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
+        0x33, 0x9c,
+    ];
+}
+
 impl HandshakePayload for ServerHello {
     const TYPE: HandshakeType = HandshakeType::SERVER_HELLO;
     type Context = ();

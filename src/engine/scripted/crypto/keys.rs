@@ -9,7 +9,7 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
-use aws_lc_rs::signature::{self as aws, RsaEncoding};
+use aws_lc_rs::signature::{self as aws, Ed25519KeyPair, RsaEncoding};
 use p256::ecdsa::signature::hazmat::PrehashSigner;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -27,6 +27,7 @@ enum Key {
     Rsa(Box<RsaKey>),
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    Ed25519(Ed25519KeyPair),
 }
 
 struct RsaKey {
@@ -53,7 +54,8 @@ impl FastRsa {
 }
 
 impl ServerKey {
-    /// Parse a PKCS#8 (DER) RSA key of any size or ECDSA key on P-256 or P-384.
+    /// Parse a PKCS#8 (DER) RSA key of any size, ECDSA key on P-256 or P-384, or
+    /// Ed25519 key.
     pub(crate) fn from_pkcs8(der: &[u8]) -> Result<Self, CryptoError> {
         let key = if let Ok(soft) = RsaPrivateKey::from_pkcs8_der(der) {
             let fast = FastRsa::from_pkcs8(der);
@@ -62,6 +64,8 @@ impl ServerKey {
             Key::P256(key)
         } else if let Ok(key) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
             Key::P384(key)
+        } else if let Ok(key) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+            Key::Ed25519(key)
         } else {
             return Err(CryptoError::UnsupportedKey);
         };
@@ -75,7 +79,37 @@ impl ServerKey {
 
     /// Whether this is an ECDSA key (ECDHE_ECDSA suites).
     pub(crate) fn is_ecdsa(&self) -> bool {
-        !self.is_rsa()
+        matches!(self.0, Key::P256(_) | Key::P384(_))
+    }
+
+    /// The scheme to sign a TLS 1.3 CertificateVerify with: the first of the client's
+    /// `signature_algorithms` this key can make under TLS 1.3's rules.
+    //= https://www.rfc-editor.org/rfc/rfc8446#section-4.2.3
+    //# RSASSA-PKCS1-v1_5 algorithms:  Indicates a signature algorithm using
+    //#    RSASSA-PKCS1-v1_5 [RFC8017] with the corresponding hash algorithm
+    //#    as defined in [SHS].  These values refer solely to signatures
+    //#    which appear in certificates (see Section 4.4.2.2) and are not
+    //#    defined for use in signed TLS handshake messages, although they
+    //#    MAY appear in "signature_algorithms" and
+    //#    "signature_algorithms_cert" for backward compatibility with
+    //#    TLS 1.2.
+    pub(crate) fn choose_tls13_scheme(
+        &self,
+        client_sigalgs: &[SignatureScheme],
+    ) -> Option<SignatureScheme> {
+        type S = SignatureScheme;
+        // In TLS 1.3 an ECDSA scheme names the curve too.
+        let fits = |scheme: S| match (&self.0, scheme) {
+            (
+                Key::Rsa(_),
+                S::RSA_PSS_RSAE_SHA256 | S::RSA_PSS_RSAE_SHA384 | S::RSA_PSS_RSAE_SHA512,
+            ) => SigAlg::from_scheme(scheme).is_some_and(|alg| self.can_sign(alg)),
+            (Key::P256(_), S::ECDSA_SECP256R1_SHA256)
+            | (Key::P384(_), S::ECDSA_SECP384R1_SHA384)
+            | (Key::Ed25519(_), S::ED25519) => true,
+            _ => false,
+        };
+        client_sigalgs.iter().copied().find(|&s| fits(s))
     }
 
     /// The premaster secret the client encrypted (PKCS#1 v1.5) in ClientKeyExchange;
@@ -147,6 +181,7 @@ impl ServerKey {
             (Key::Rsa(key), SigAlg::RsaPss(hash)) => key.soft.size() >= 2 * hash.output_len() + 2,
             (Key::Rsa(_), alg) => alg.is_rsa(),
             (Key::P256(_) | Key::P384(_), alg) => !alg.is_rsa(),
+            (Key::Ed25519(_), _) => false,
         }
     }
 
@@ -158,6 +193,14 @@ impl ServerKey {
         scheme: Option<SignatureScheme>,
         message: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
+        if let Key::Ed25519(key) = &self.0 {
+            return match scheme {
+                Some(SignatureScheme::ED25519) => Ok(key.sign(message).as_ref().to_vec()),
+                other => Err(CryptoError::UnsupportedScheme(
+                    other.unwrap_or(SignatureScheme::ECDSA_SHA1),
+                )),
+            };
+        }
         let alg = match scheme {
             None => SigAlg::legacy(self.is_rsa()),
             Some(scheme) => SigAlg::from_scheme(scheme)
@@ -178,6 +221,7 @@ impl ServerKey {
                     .map_err(|_| CryptoError::Internal)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
+            Key::Ed25519(_) => Err(CryptoError::UnsupportedScheme(SignatureScheme::ED25519)),
         }
     }
 }

@@ -1,6 +1,8 @@
-//! Ephemeral ECDH (RFC 8422 §5.4, RFC 7748 for X25519) with aws-lc.
+//! Ephemeral ECDH (RFC 8422 §5.4, RFC 7748 for X25519) and, in TLS 1.3, the
+//! X25519MLKEM768 hybrid (draft-ietf-tls-ecdhe-mlkem), with aws-lc.
 
 use aws_lc_rs::agreement::{self, Algorithm, PrivateKey, UnparsedPublicKey};
+use aws_lc_rs::kem::{EncapsulationKey, ML_KEM_768};
 
 use super::CryptoError;
 use crate::wire::NamedGroup;
@@ -11,6 +13,39 @@ pub(crate) const GROUPS: [NamedGroup; 3] = [
     NamedGroup::SECP256R1,
     NamedGroup::SECP384R1,
 ];
+
+/// The groups the engine offers in TLS 1.3, in its order of preference.
+pub(crate) const TLS13_GROUPS: [NamedGroup; 4] = [
+    NamedGroup::X25519MLKEM768,
+    NamedGroup::X25519,
+    NamedGroup::SECP256R1,
+    NamedGroup::SECP384R1,
+];
+
+/// ML-KEM-768's encapsulation key and ciphertext lengths (FIPS 203 §8).
+const MLKEM768_EK_LEN: usize = 1184;
+
+/// The server's TLS 1.3 key exchange on the client's `share`: the server's share and
+/// the shared secret (RFC 8446 §4.2.8; for the hybrid, the ML-KEM ciphertext then the
+/// X25519 share, and the ML-KEM secret then the X25519 one).
+pub(crate) fn respond(group: NamedGroup, share: &[u8]) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+    if group != NamedGroup::X25519MLKEM768 {
+        let (key, public) = EphemeralKey::generate(group)?;
+        return Ok((public, key.agree(share)?));
+    }
+    if share.len() != MLKEM768_EK_LEN + 32 {
+        return Err(CryptoError::BadKeyShare);
+    }
+    let (ek, x25519) = share.split_at(MLKEM768_EK_LEN);
+    let ek = EncapsulationKey::new(&ML_KEM_768, ek).map_err(|_| CryptoError::BadKeyShare)?;
+    let (ciphertext, mlkem_secret) = ek.encapsulate().map_err(|_| CryptoError::Internal)?;
+    let (key, public) = EphemeralKey::generate(NamedGroup::X25519)?;
+    let x25519_secret = key.agree(x25519)?;
+    Ok((
+        [ciphertext.as_ref(), &public].concat(),
+        [mlkem_secret.as_ref(), &x25519_secret].concat(),
+    ))
+}
 
 fn algorithm(group: NamedGroup) -> Result<&'static Algorithm, CryptoError> {
     match group {
@@ -77,6 +112,27 @@ mod tests {
             hex::encode(key.agree(&bob_public).unwrap()),
             "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"
         );
+    }
+
+    /// The client's half of X25519MLKEM768 against `respond`: both get one secret.
+    #[test]
+    fn hybrid_shares_agree() {
+        use aws_lc_rs::kem::{Ciphertext, DecapsulationKey};
+        let dk = DecapsulationKey::generate(&ML_KEM_768).unwrap();
+        let ek = dk.encapsulation_key().unwrap().key_bytes().unwrap();
+        let (x, x_public) = EphemeralKey::generate(NamedGroup::X25519).unwrap();
+        let share = [ek.as_ref(), &x_public].concat();
+        let (server_share, secret) = respond(NamedGroup::X25519MLKEM768, &share).unwrap();
+        assert_eq!((server_share.len(), secret.len()), (1088 + 32, 64));
+        let (ct, server_x) = server_share.split_at(1088);
+        let mlkem = dk.decapsulate(Ciphertext::from(ct)).unwrap();
+        let client_secret = [mlkem.as_ref(), &x.agree(server_x).unwrap()].concat();
+        assert_eq!(secret, client_secret);
+        for bad in [&share[..100], &[0; 1216][..], &[]] {
+            assert!(respond(NamedGroup::X25519MLKEM768, bad).is_err());
+        }
+        let (x_share, x_secret) = respond(NamedGroup::X25519, &x_public).unwrap();
+        assert_eq!((x_share.len(), x_secret.len()), (32, 32));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! Everything that reads peer bytes returns an error instead of panicking.
 
 pub(crate) mod hash;
+pub(crate) mod hkdf;
 mod hmac;
 pub(crate) mod keys;
 pub(crate) mod kx;
@@ -47,7 +48,9 @@ pub(crate) enum CryptoError {
     #[error("the signature does not verify against the certificate's key")]
     BadSignature,
     /// The group is not one [`kx::GROUPS`] lists.
-    #[error("named group {0} is not supported for ECDHE (use x25519, secp256r1 or secp384r1)")]
+    #[error(
+        "named group {0} is not supported (use x25519, secp256r1 or secp384r1; in tls1.3 also X25519MLKEM768)"
+    )]
     UnsupportedGroup(NamedGroup),
     /// The peer's ECDHE public value is not a valid point (or gives a zero secret).
     #[error("the peer's ECDHE public key is not valid for the group")]

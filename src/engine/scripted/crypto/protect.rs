@@ -7,12 +7,14 @@
 //! panics.
 
 mod aead;
+mod aead13;
 mod cbc;
 mod stream;
 
-use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM};
+use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, CHACHA20_POLY1305};
 use aws_lc_rs::cipher;
 
+use super::hkdf::HkdfHash;
 use super::hmac::{HmacHash, HmacKey};
 use super::prf::{key_block, Prf};
 use super::suites::{Bulk, Mac, SuiteSpec};
@@ -30,6 +32,9 @@ pub(crate) enum ProtectError {
     /// The ciphertext exceeds 2^14 + 2048 bytes or the plaintext 2^14 bytes.
     #[error("record overflow: the record is longer than TLS allows (2^14 bytes of plaintext)")]
     RecordOverflow,
+    /// A TLS 1.3 record decrypted to zeros only: no content type.
+    #[error("the decrypted TLS 1.3 record holds no content type (all zeros)")]
+    NoContentType,
 }
 
 impl ProtectError {
@@ -38,6 +43,7 @@ impl ProtectError {
         match self {
             Self::BadRecordMac => AlertDescription::BAD_RECORD_MAC,
             Self::RecordOverflow => AlertDescription::RECORD_OVERFLOW,
+            Self::NoContentType => AlertDescription::UNEXPECTED_MESSAGE,
         }
     }
 }
@@ -55,6 +61,8 @@ pub(crate) enum Protection {
     Cbc(Box<cbc::Cbc>),
     /// MAC-then-encrypt with RC4.
     Stream(Box<stream::Stream>),
+    /// TLS 1.3: an AEAD keyed from a traffic secret, the content type inside.
+    Tls13(Box<aead13::Aead13>),
 }
 
 impl Protection {
@@ -71,6 +79,76 @@ impl Protection {
             Self::Aead(p) => p.seal(content_type, version, plaintext),
             Self::Cbc(p) => p.seal(content_type, version, plaintext),
             Self::Stream(p) => p.seal(content_type, version, plaintext),
+            Self::Tls13(p) => p.seal(content_type, plaintext),
+        }
+    }
+
+    /// The content type a record header announces for `content_type` under this
+    /// protection.
+    pub(crate) fn outer_type(&self, content_type: ContentType) -> ContentType {
+        match self {
+            //= https://www.rfc-editor.org/rfc/rfc8446#section-5.2
+            //# opaque_type:  The outer opaque_type field of a TLSCiphertext record
+            //#    is always set to the value 23 (application_data) for outward
+            //#    compatibility with middleboxes accustomed to parsing previous
+            //#    versions of TLS.
+            Self::Tls13(_) => ContentType::APPLICATION_DATA,
+            _ => content_type,
+        }
+    }
+
+    /// Open one record: its real content type (TLS 1.3 carries it inside) and
+    /// plaintext. Under TLS 1.3 a ChangeCipherSpec record stays in the clear.
+    pub(crate) fn open_record(
+        &mut self,
+        content_type: ContentType,
+        version: ProtocolVersion,
+        fragment: &[u8],
+    ) -> Result<(ContentType, Vec<u8>), ProtectError> {
+        let Self::Tls13(p) = self else {
+            return Ok((content_type, self.open(content_type, version, fragment)?));
+        };
+        //= https://www.rfc-editor.org/rfc/rfc8446#section-5
+        //# An implementation may receive an unencrypted record of type
+        //# change_cipher_spec consisting of the single byte value 0x01 at any
+        //# time after the first ClientHello message has been sent or received
+        //# and before the peer's Finished message has been received and MUST
+        //# simply drop it without further processing.
+        if content_type == ContentType::CHANGE_CIPHER_SPEC {
+            return Ok((content_type, fragment.to_vec()));
+        }
+        //= https://www.rfc-editor.org/rfc/rfc8446#section-5.2
+        //# An AEAD algorithm used in TLS 1.3 MUST NOT
+        //# produce an expansion greater than 255 octets.
+        if fragment.len() > RecordHeader::MAX_PLAINTEXT + 256 {
+            return Err(ProtectError::RecordOverflow);
+        }
+        let (inner, plaintext) = p.open(fragment)?;
+        if plaintext.len() > RecordHeader::MAX_PLAINTEXT {
+            return Err(ProtectError::RecordOverflow);
+        }
+        Ok((inner, plaintext))
+    }
+
+    /// TLS 1.3 protection for one direction, keyed from `secret` (a traffic secret).
+    pub(crate) fn tls13(suite: &SuiteSpec, secret: &[u8]) -> Self {
+        let alg = match suite.bulk {
+            Bulk::Aes128Gcm => &AES_128_GCM,
+            Bulk::Aes256Gcm => &AES_256_GCM,
+            _ => &CHACHA20_POLY1305,
+        };
+        Self::Tls13(Box::new(aead13::Aead13::new(
+            alg,
+            HkdfHash(suite.prf),
+            secret,
+        )))
+    }
+
+    /// The next generation of TLS 1.3 keys (KeyUpdate); `None` for older protections.
+    pub(crate) fn updated(&self) -> Option<Self> {
+        match self {
+            Self::Tls13(p) => Some(Self::Tls13(Box::new(p.update()))),
+            _ => None,
         }
     }
 
@@ -91,6 +169,7 @@ impl Protection {
             Self::Aead(p) => p.open(content_type, version, fragment)?,
             Self::Cbc(p) => p.open(content_type, version, fragment)?,
             Self::Stream(p) => p.open(content_type, version, fragment)?,
+            Self::Tls13(p) => p.open(fragment)?.1,
         };
         if plaintext.len() > RecordHeader::MAX_PLAINTEXT {
             return Err(ProtectError::RecordOverflow);
@@ -109,7 +188,9 @@ impl Protection {
             (Bulk::Aes256Gcm, _) => {
                 return Self::Aead(aead::Aead::new(&AES_256_GCM, keys.key, keys.iv))
             }
-            (_, Mac::Aead) => unreachable!("only GCM suites have Mac::Aead"),
+            (Bulk::Chacha20Poly1305, _) | (_, Mac::Aead) => {
+                unreachable!("TLS 1.0-1.2 AEAD suites are GCM")
+            }
             (Bulk::Rc4_128, Mac::Hmac(hash)) => {
                 return Self::Stream(Box::new(stream::Stream::new(keys.key, mac(hash))))
             }
@@ -133,6 +214,7 @@ impl Protection {
 fn fixed_iv_len(bulk: Bulk, version: ProtocolVersion) -> usize {
     match bulk {
         Bulk::Aes128Gcm | Bulk::Aes256Gcm => 4,
+        Bulk::Chacha20Poly1305 => 12,
         Bulk::Aes128Cbc | Bulk::Aes256Cbc if version < ProtocolVersion::TLS11 => 16,
         Bulk::TripleDesCbc if version < ProtocolVersion::TLS11 => 8,
         Bulk::Aes128Cbc | Bulk::Aes256Cbc | Bulk::TripleDesCbc | Bulk::Rc4_128 => 0,

@@ -12,6 +12,8 @@ pub(crate) enum Kx {
     EcdheRsa,
     /// Ephemeral ECDH, the parameters signed with the server's ECDSA key.
     EcdheEcdsa,
+    /// TLS 1.3: key exchange and signature are negotiated apart from the suite.
+    Tls13,
 }
 
 /// The record cipher.
@@ -29,6 +31,8 @@ pub(crate) enum Bulk {
     TripleDesCbc,
     /// RC4 with a 128-bit key.
     Rc4_128,
+    /// ChaCha20-Poly1305 (RFC 8439), in TLS 1.3 only.
+    Chacha20Poly1305,
 }
 
 impl Bulk {
@@ -37,7 +41,7 @@ impl Bulk {
         match self {
             Self::Aes128Gcm | Self::Aes128Cbc | Self::Rc4_128 => 16,
             Self::TripleDesCbc => 24,
-            Self::Aes256Gcm | Self::Aes256Cbc => 32,
+            Self::Aes256Gcm | Self::Aes256Cbc | Self::Chacha20Poly1305 => 32,
         }
     }
 }
@@ -51,7 +55,8 @@ pub(crate) enum Mac {
     Hmac(HmacHash),
 }
 
-/// The hash of the TLS 1.2 PRF (TLS 1.0 and 1.1 always use MD5 and SHA-1).
+/// The hash of the TLS 1.2 PRF and of TLS 1.3's HKDF (TLS 1.0 and 1.1 always use MD5
+/// and SHA-1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PrfHash {
     /// P_SHA256: every suite that does not name SHA-384.
@@ -73,18 +78,33 @@ pub(crate) struct SuiteSpec {
     pub(crate) bulk: Bulk,
     /// Record authentication.
     pub(crate) mac: Mac,
-    /// The PRF hash in TLS 1.2.
+    /// The PRF hash in TLS 1.2, the HKDF hash in TLS 1.3.
     pub(crate) prf: PrfHash,
     /// The oldest version the suite is defined for: TLS 1.2 for AEAD and SHA-2 MAC
-    /// suites (RFC 5246, 5288, 5289), TLS 1.0 otherwise. Every suite here stops at
-    /// TLS 1.2.
+    /// suites (RFC 5246, 5288, 5289), TLS 1.0 otherwise, TLS 1.3 for its own.
     pub(crate) min_version: ProtocolVersion,
+    /// The newest: TLS 1.2, or TLS 1.3 for TLS 1.3's own suites (RFC 8446 §B.4).
+    pub(crate) max_version: ProtocolVersion,
 }
 
 impl SuiteSpec {
-    /// Whether the suite may be negotiated at `version` (TLS 1.0 to 1.2).
+    /// Whether the suite may be negotiated at `version`.
     pub(crate) fn supports(&self, version: ProtocolVersion) -> bool {
-        (self.min_version..=ProtocolVersion::TLS12).contains(&version)
+        (self.min_version..=self.max_version).contains(&version)
+    }
+
+    /// A TLS 1.3 suite (RFC 8446 §B.4): an AEAD and the HKDF hash.
+    const fn tls13(id: u16, name: &'static str, bulk: Bulk, prf: PrfHash) -> Self {
+        Self {
+            id: CipherSuite(id),
+            name,
+            kx: Kx::Tls13,
+            bulk,
+            mac: Mac::Aead,
+            prf,
+            min_version: ProtocolVersion::TLS13,
+            max_version: ProtocolVersion::TLS13,
+        }
     }
 
     const fn new(id: u16, name: &'static str, kx: Kx, bulk: Bulk, mac: Mac) -> Self {
@@ -109,6 +129,7 @@ impl SuiteSpec {
             } else {
                 ProtocolVersion::TLS10
             },
+            max_version: ProtocolVersion::TLS12,
         }
     }
 }
@@ -118,10 +139,10 @@ use HmacHash::{Md5, Sha1, Sha256, Sha384};
 use Kx::*;
 use Mac::{Aead, Hmac};
 
-/// Every suite, static RSA first, then ECDHE_RSA, then ECDHE_ECDSA; within each
-/// group ordered by code point.
+/// Every suite, static RSA first, then ECDHE_RSA, then ECDHE_ECDSA, then TLS 1.3's;
+/// within each group ordered by code point.
 #[rustfmt::skip]
-static SUITES: [SuiteSpec; 25] = [
+static SUITES: [SuiteSpec; 28] = [
     SuiteSpec::new(0x0004, "TLS_RSA_WITH_RC4_128_MD5", Rsa, Rc4_128, Hmac(Md5)),
     SuiteSpec::new(0x0005, "TLS_RSA_WITH_RC4_128_SHA", Rsa, Rc4_128, Hmac(Sha1)),
     SuiteSpec::new(0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA", Rsa, TripleDesCbc, Hmac(Sha1)),
@@ -147,6 +168,9 @@ static SUITES: [SuiteSpec; 25] = [
     SuiteSpec::new(0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", EcdheEcdsa, Aes256Cbc, Hmac(Sha384)),
     SuiteSpec::new(0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", EcdheEcdsa, Aes128Gcm, Aead),
     SuiteSpec::new(0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", EcdheEcdsa, Aes256Gcm, Aead),
+    SuiteSpec::tls13(0x1301, "TLS_AES_128_GCM_SHA256", Aes128Gcm, PrfHash::Sha256),
+    SuiteSpec::tls13(0x1302, "TLS_AES_256_GCM_SHA384", Aes256Gcm, PrfHash::Sha384),
+    SuiteSpec::tls13(0x1303, "TLS_CHACHA20_POLY1305_SHA256", Chacha20Poly1305, PrfHash::Sha256),
 ];
 
 /// Every suite the engine implements.
@@ -175,7 +199,7 @@ mod tests {
         for spec in all() {
             assert!(std::ptr::eq(suite(spec.id).unwrap(), spec), "{}", spec.name);
         }
-        assert_eq!(suite(CipherSuite(0x1301)), None);
+        assert_eq!(suite(CipherSuite(0x1304)), None);
         assert_eq!(suite(CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV), None);
     }
 
@@ -187,6 +211,7 @@ mod tests {
                 Kx::Rsa => "TLS_RSA_WITH_",
                 Kx::EcdheRsa => "TLS_ECDHE_RSA_WITH_",
                 Kx::EcdheEcdsa => "TLS_ECDHE_ECDSA_WITH_",
+                Kx::Tls13 => "TLS_",
             };
             let bulk = match s.bulk {
                 Bulk::Aes128Gcm => "AES_128_GCM_",
@@ -195,6 +220,7 @@ mod tests {
                 Bulk::Aes256Cbc => "AES_256_CBC_",
                 Bulk::TripleDesCbc => "3DES_EDE_CBC_",
                 Bulk::Rc4_128 => "RC4_128_",
+                Bulk::Chacha20Poly1305 => "CHACHA20_POLY1305_",
             };
             let hash = match (s.mac, s.prf) {
                 (Mac::Aead, PrfHash::Sha256) => "SHA256",
@@ -212,10 +238,12 @@ mod tests {
                 s.name
             );
             let legacy = s.name.ends_with("_SHA") || s.name.ends_with("_MD5");
+            let tls13 = !s.name.contains("_WITH_");
+            assert_eq!(s.kx == Kx::Tls13, tls13, "{}", s.name);
             assert_eq!(s.supports(ProtocolVersion::TLS10), legacy, "{}", s.name);
             assert_eq!(s.supports(ProtocolVersion::TLS11), legacy, "{}", s.name);
-            assert!(s.supports(ProtocolVersion::TLS12), "{}", s.name);
-            assert!(!s.supports(ProtocolVersion::TLS13), "{}", s.name);
+            assert_eq!(s.supports(ProtocolVersion::TLS12), !tls13, "{}", s.name);
+            assert_eq!(s.supports(ProtocolVersion::TLS13), tls13, "{}", s.name);
             assert!(!s.supports(ProtocolVersion::SSL3), "{}", s.name);
         }
     }

@@ -84,7 +84,7 @@ const ECDSA_SCHEMES: [S; 4] = [
 ];
 
 #[test]
-fn loads_rsa_of_any_size_and_ecdsa_on_p256_and_p384() {
+fn loads_rsa_of_any_size_ecdsa_on_p256_and_p384_and_ed25519() {
     for (name, rsa, fast) in [
         ("rsa-2048", true, true),
         ("rsa-1024", true, false),
@@ -104,7 +104,25 @@ fn loads_rsa_of_any_size_and_ecdsa_on_p256_and_p384() {
     let ed25519 = KeyPair::generate_for(&rcgen::PKCS_ED25519)
         .unwrap()
         .serialize_der();
-    for bad in [&ed25519[..], b"", b"\x30\x03\x02\x01\x00"] {
+    let key = ServerKey::from_pkcs8(&ed25519).unwrap();
+    assert_eq!((key.is_rsa(), key.is_ecdsa()), (false, false));
+    assert_eq!(
+        key.choose_tls13_scheme(&[
+            SignatureScheme::ECDSA_SECP256R1_SHA256,
+            SignatureScheme::ED25519
+        ]),
+        Some(SignatureScheme::ED25519)
+    );
+    assert_eq!(
+        key.sign(Some(SignatureScheme::ED25519), b"m")
+            .unwrap()
+            .len(),
+        64
+    );
+    assert!(key
+        .sign(Some(SignatureScheme::ECDSA_SECP256R1_SHA256), b"m")
+        .is_err());
+    for bad in [&b""[..], b"\x30\x03\x02\x01\x00"] {
         assert_eq!(
             ServerKey::from_pkcs8(bad).err(),
             Some(CryptoError::UnsupportedKey)
