@@ -37,6 +37,6 @@ mod shutdown;
 mod smoke;
 mod sslyze;
 mod test_api;
-mod tls_exchange;
 mod tls13_scripted;
+mod tls_exchange;
 mod verdicts;

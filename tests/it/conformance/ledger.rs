@@ -63,15 +63,11 @@ const fn deliberate(requirement: &'static str, scenario: &'static str, key: &'st
     }
 }
 
-/// Both engines: the server reads the first flight before any engine sees it, and a
-/// first flight that is not a well-formed ClientHello is closed there without an alert.
-const FIRST_FLIGHT: &str = "the server's first-flight reader closes silently instead of alerting";
-/// The scripted engine's app records: a record that fails to open, or of an unknown
-/// type, ends the connection without an alert (the `conformance` branch adds them).
-const SCRIPTED_RECORDS: &str =
-    "the scripted engine closes silently on a bad record after the handshake";
-/// The scripted engine does not check this in the ClientHello yet (the `conformance`
-/// branch adds the check).
+/// Both engines: the server reads the first flight before any engine sees it, and takes
+/// a first record of an unknown content type for "not TLS", closed without an alert.
+const FIRST_FLIGHT: &str =
+    "the server's first-flight reader closes an unknown first record type without an alert";
+/// The scripted engine does not check this in the ClientHello yet.
 const SCRIPTED_HELLO: &str = "the scripted engine does not check the ClientHello for this yet";
 /// The app layer ends the connection on the client's close_notify without its own.
 const NO_CLOSE_NOTIFY: &str = "the app layer closes without answering close_notify";
@@ -110,36 +106,14 @@ pub const LEDGER: &[Entry] = &[
         "do: wrong_verify_data",
     ),
     // The first-flight reader, both engines.
-    gap("rfc5246_7_4_1_2_trailing_bytes_after_extensions_decode_error", "tls12-only", FIRST_FLIGHT),
-    gap("rfc5246_7_4_1_2_trailing_bytes_after_extensions_decode_error", "iis-renegotiation", FIRST_FLIGHT),
-    gap("rfc5246_7_4_1_2_truncated_client_hello_decode_error", "tls12-only", FIRST_FLIGHT),
-    gap("rfc5246_7_4_1_2_truncated_client_hello_decode_error", "iis-renegotiation", FIRST_FLIGHT),
-    gap("rfc5246_7_4_1_2_session_id_over_32_bytes_decode_error", "tls12-only", FIRST_FLIGHT),
-    gap("rfc5246_7_4_1_2_session_id_over_32_bytes_decode_error", "iis-renegotiation", FIRST_FLIGHT),
-    gap("rfc5246_6_2_3_record_over_2_14_plus_2048_record_overflow", "tls12-only", FIRST_FLIGHT),
-    gap("rfc5246_6_2_3_record_over_2_14_plus_2048_record_overflow", "iis-renegotiation", FIRST_FLIGHT),
     gap("rfc5246_6_unknown_record_type_unexpected_message", "tls12-only", FIRST_FLIGHT),
     gap("rfc5246_6_unknown_record_type_unexpected_message", "iis-renegotiation", FIRST_FLIGHT),
-    gap("rfc5246_7_4_first_message_not_client_hello_unexpected_message", "tls12-only", FIRST_FLIGHT),
-    gap("rfc5246_7_4_first_message_not_client_hello_unexpected_message", "iis-renegotiation", FIRST_FLIGHT),
-    gap("rfc8446_5_1_record_over_2_14_record_overflow", "tls13-only", FIRST_FLIGHT),
-    gap("rfc8446_5_1_record_over_2_14_record_overflow", "modern-baseline", FIRST_FLIGHT),
     gap("rfc8446_5_unknown_record_type_unexpected_message", "tls13-only", FIRST_FLIGHT),
     gap("rfc8446_5_unknown_record_type_unexpected_message", "modern-baseline", FIRST_FLIGHT),
-    gap("rfc8446_5_change_cipher_spec_before_client_hello_unexpected_message", "tls13-only", FIRST_FLIGHT),
-    gap("rfc8446_5_change_cipher_spec_before_client_hello_unexpected_message", "modern-baseline", FIRST_FLIGHT),
-    gap("rfc8446_5_1_interleaved_handshake_records_unexpected_message", "tls13-only", FIRST_FLIGHT),
-    gap("rfc8446_5_1_interleaved_handshake_records_unexpected_message", "modern-baseline", FIRST_FLIGHT),
     // The scripted engine.
-    gap("rfc5246_6_2_3_3_aead_decryption_failure_bad_record_mac", "iis-renegotiation", SCRIPTED_RECORDS),
-    gap("rfc5246_6_2_3_2_cbc_bad_mac_bad_record_mac", "cipher-restricted-rsa", SCRIPTED_RECORDS),
-    gap("rfc5246_6_2_3_2_cbc_bad_padding_bad_record_mac", "cipher-restricted-rsa", SCRIPTED_RECORDS),
-    gap("rfc5246_6_unknown_record_type_after_handshake_unexpected_message", "iis-renegotiation", SCRIPTED_RECORDS),
     gap("rfc5246_7_4_1_2_empty_cipher_suites_decode_error", "iis-renegotiation", SCRIPTED_HELLO),
     gap("rfc5246_7_4_1_3_compression_without_null_refused", "iis-renegotiation", SCRIPTED_HELLO),
     gap("rfc5246_7_4_1_4_duplicate_extensions_refused", "iis-renegotiation", SCRIPTED_HELLO),
-    gap("rfc7627_5_1_non_empty_extension_decode_error", "iis-renegotiation", SCRIPTED_HELLO),
-    gap("rfc5746_3_7_renegotiation_with_scsv_aborts", "iis-renegotiation", SCRIPTED_HELLO),
     // The rustls engine: rustls itself answers this way.
     gap(
         "rfc5246_7_4_1_2_hello_without_extensions_accepted",
