@@ -304,8 +304,27 @@ const READ_EXTENSIONS: [ExtensionType; 7] = [
     ExtensionType::RENEGOTIATION_INFO,
 ];
 
-/// Refuse a hello with a malformed extension this engine would act on.
-fn check_extensions(hello: &ClientHelloInfo) -> Result<(), Failure> {
+/// Refuse a hello whose fields are out of range, or with a malformed extension this
+/// engine would act on.
+fn check_hello(hello: &ClientHelloInfo) -> Result<(), Failure> {
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.2
+    //# CipherSuite cipher_suites<2..2^16-2>;
+    if hello.cipher_suites.is_empty() {
+        return Err(decode_error("the ClientHello offers no cipher suites"));
+    }
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4
+    //# There MUST NOT be more than one extension of the same type.
+    if let Some(typ) = hello
+        .extensions
+        .iter()
+        .enumerate()
+        .find_map(|(i, t)| hello.extensions[..i].contains(t).then_some(t))
+    {
+        return Err(Failure::new(
+            AlertDescription::ILLEGAL_PARAMETER,
+            format!("the ClientHello carries {typ} twice"),
+        ));
+    }
     match hello
         .malformed_extensions
         .iter()
@@ -463,10 +482,20 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let hello_msg = reader.expect(rec, HandshakeType::CLIENT_HELLO).await?;
     let hello = parse_client_hello(&hello_msg.to_bytes()).map_err(decode_error)?;
-    check_extensions(&hello)?;
+    check_hello(&hello)?;
     let version = choose_version(cfg, &hello, round.previous.is_some())?;
     if version == ProtocolVersion::TLS13 {
         return super::tls13::run(cfg, rec, reader, hello_msg, hello, round.client_auth).await;
+    }
+    //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.3
+    //# compression_method
+    //#    The single compression algorithm selected by the server from the
+    //#    list in ClientHello.compression_methods.
+    if !hello.compression_methods.contains(&Compression::NULL) {
+        return Err(Failure::new(
+            AlertDescription::HANDSHAKE_FAILURE,
+            "the ClientHello offers no null compression, the only method this server has",
+        ));
     }
     rec.version = version;
     let cert = cfg.cert_for(hello.sni.as_deref());

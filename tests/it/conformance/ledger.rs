@@ -67,8 +67,6 @@ const fn deliberate(requirement: &'static str, scenario: &'static str, key: &'st
 /// a first record of an unknown content type for "not TLS", closed without an alert.
 const FIRST_FLIGHT: &str =
     "the server's first-flight reader closes an unknown first record type without an alert";
-/// The scripted engine does not check this in the ClientHello yet.
-const SCRIPTED_HELLO: &str = "the scripted engine does not check the ClientHello for this yet";
 /// The app layer ends the connection on the client's close_notify without its own.
 const NO_CLOSE_NOTIFY: &str = "the app layer closes without answering close_notify";
 
@@ -110,10 +108,6 @@ pub const LEDGER: &[Entry] = &[
     gap("rfc5246_6_unknown_record_type_unexpected_message", "iis-renegotiation", FIRST_FLIGHT),
     gap("rfc8446_5_unknown_record_type_unexpected_message", "tls13-only", FIRST_FLIGHT),
     gap("rfc8446_5_unknown_record_type_unexpected_message", "modern-baseline", FIRST_FLIGHT),
-    // The scripted engine.
-    gap("rfc5246_7_4_1_2_empty_cipher_suites_decode_error", "iis-renegotiation", SCRIPTED_HELLO),
-    gap("rfc5246_7_4_1_3_compression_without_null_refused", "iis-renegotiation", SCRIPTED_HELLO),
-    gap("rfc5246_7_4_1_4_duplicate_extensions_refused", "iis-renegotiation", SCRIPTED_HELLO),
     // The rustls engine: rustls itself answers this way.
     gap(
         "rfc5246_7_4_1_2_hello_without_extensions_accepted",
