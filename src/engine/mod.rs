@@ -11,6 +11,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 pub use self::io::{linger_close, ReplayTap};
+#[cfg(feature = "fuzzing")]
+pub(crate) use self::{rustls::subject_of, scripted::fuzz as scripted_fuzz};
 use self::rustls::RustlsEngine;
 use crate::observe::{CloseKind, Event, KeyLog, Observation};
 use crate::pki::{Pki, PkiError};

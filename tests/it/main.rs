@@ -8,6 +8,8 @@ mod curl_client;
 #[cfg(feature = "proptest")]
 mod fault_props;
 mod first_flight_props;
+#[cfg(feature = "fuzzing")]
+mod fuzz_corpus;
 mod intolerance;
 mod java_client;
 mod keylog;
