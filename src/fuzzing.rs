@@ -118,7 +118,8 @@ pub fn scripted_flight(data: &[u8]) -> Vec<TranscriptLine> {
 /// 5746 secure renegotiation is in force, the next 12 bytes are the previous client
 /// verify_data, the rest is the client's records (ClientHello on). The transcript.
 pub fn scripted_renegotiation(data: &[u8]) -> Vec<TranscriptLine> {
-    let (Some(&flags), Some(verify), Some(client)) = (data.first(), data.get(1..13), data.get(13..))
+    let (Some(&flags), Some(verify), Some(client)) =
+        (data.first(), data.get(1..13), data.get(13..))
     else {
         return Vec::new();
     };

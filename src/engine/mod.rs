@@ -11,9 +11,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 pub use self::io::{linger_close, ReplayTap};
+use self::rustls::RustlsEngine;
 #[cfg(feature = "fuzzing")]
 pub(crate) use self::{rustls::subject_of, scripted::fuzz as scripted_fuzz};
-use self::rustls::RustlsEngine;
 use crate::observe::{CloseKind, Event, KeyLog, Observation};
 use crate::pki::{Pki, PkiError};
 use crate::scenario::{EngineKind, Scenario, TlsVersion};

@@ -18,7 +18,11 @@ fn targets() -> Vec<String> {
         .skip(1)
         .filter_map(|bin| {
             let line = bin.lines().find(|l| l.starts_with("name = "))?;
-            Some(line.trim_start_matches("name = ").trim_matches('"').to_string())
+            Some(
+                line.trim_start_matches("name = ")
+                    .trim_matches('"')
+                    .to_string(),
+            )
         })
         .collect()
 }
@@ -87,7 +91,10 @@ fn real_client_flights_reach_the_finished_check() {
         let received = names(&lines, Direction::Received);
         let sent = names(&lines, Direction::Sent);
         assert_eq!(received.first(), Some(&"ClientHello"), "{name}: {lines:#?}");
-        assert!(received.contains(&"ClientKeyExchange"), "{name}: {received:?}");
+        assert!(
+            received.contains(&"ClientKeyExchange"),
+            "{name}: {received:?}"
+        );
         // The flight answered another server's random: its CertificateVerify or its
         // Finished cannot verify here.
         let last = sent.last().copied().unwrap_or_default();
