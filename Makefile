@@ -1,7 +1,7 @@
 # quirktls: the two commands a new user needs are `make demo` and `make test`.
 CARGO ?= cargo
 
-.PHONY: all build demo test bench lint deps pki
+.PHONY: all build demo test bench lint deps pki fuzz
 
 all: build
 
@@ -17,10 +17,19 @@ demo: build
 pki:
 	$(CARGO) run -- pki generate
 
-## Every test: unit, integration (real clients on 127.0.0.1), property tests, doc tests.
+## Every test: unit, integration (real clients on 127.0.0.1), property tests, doc tests,
+## the fuzz corpus replayed; then a fuzz smoke run when cargo-fuzz is installed.
 test: deps
-	$(CARGO) test --features proptest --lib --bins --tests
-	$(CARGO) test --features proptest --doc
+	$(CARGO) test --features proptest,fuzzing --lib --bins --tests
+	$(CARGO) test --features proptest,fuzzing --doc
+	@bash .ci/fuzz-smoke
+
+## Every fuzz target for FUZZ_TIME seconds (FUZZ_TARGETS: some of them), on stable.
+FUZZ_TIME ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@bash fuzz/run $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 ## Benchmarks: handshakes/s vs bare tokio-rustls and vs openssl s_server (scripted engine),
 ## time to every scenario ready, the runner's overhead per scenario, and idle connections

@@ -3,6 +3,9 @@
 
 mod app;
 mod engine;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod observe;
 pub mod pki;
 pub mod runner;

@@ -1,8 +1,6 @@
-//! Handshake bytes straight into the ClientHello parser, skipping record framing.
+//! `quirktls::fuzzing::client_hello`: see its documentation for what the input means.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = quirktls::observe::parse_client_hello(data);
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = quirktls::fuzzing::client_hello(data);
 });

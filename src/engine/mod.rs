@@ -11,6 +11,8 @@ use tokio::net::TcpStream;
 pub(crate) use self::io::Clock;
 pub use self::io::{linger_close, BytesExhausted, DeadlineExceeded, ReplayTap};
 use self::rustls::RustlsEngine;
+#[cfg(feature = "fuzzing")]
+pub(crate) use self::{rustls::subject_of, scripted::fuzz as scripted_fuzz};
 use crate::observe::{CloseKind, Event, KeyLog, Observation};
 use crate::pki::{Pki, PkiError};
 use crate::scenario::{EngineKind, Scenario, TlsVersion};

@@ -240,8 +240,8 @@ fn nom_reason(body: &[u8], e: nom::Err<nom::error::Error<&[u8]>>) -> ClientHello
     })
 }
 
-/// Builders for hand-made ClientHellos in tests.
-#[cfg(test)]
+/// Builders for hand-made ClientHellos in tests and the fuzz targets.
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod build {
     /// `bytes` behind a big-endian length of `width` bytes.
     pub(crate) fn prefixed(width: usize, bytes: &[u8]) -> Vec<u8> {

@@ -13,6 +13,8 @@ mod transcript;
 
 pub(crate) use capture::SharedCapture;
 pub use capture::{Capture, Captured, TcpEnd};
+#[cfg(feature = "fuzzing")]
+pub(crate) use client_hello::build as client_hello_build;
 pub use client_hello::{parse_client_hello, ClientHelloError, ClientHelloInfo};
 pub use event::{CloseKind, Cut, Deadline, Event, Limit, Observation, Party, TimedEvent};
 pub use first_flight::{

@@ -11,6 +11,8 @@ mod deadlines;
 mod fault_props;
 mod file_modes;
 mod first_flight_props;
+#[cfg(feature = "fuzzing")]
+mod fuzz_corpus;
 mod http_bare_lf;
 mod interrupt;
 mod intolerance;

@@ -5,6 +5,8 @@
 
 mod crypto;
 mod faults;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz;
 mod handshake;
 mod records;
 mod session;

@@ -1,0 +1,6 @@
+//! `quirktls::fuzzing::client_cert_subject`: see its documentation for what the input means.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = quirktls::fuzzing::client_cert_subject(data);
+});
