@@ -42,6 +42,14 @@ pub(crate) async fn serve(
     };
     session.observe(obs);
     let how = match ended {
+        Some(CloseKind::CloseNotify) => {
+            //= https://www.rfc-editor.org/rfc/rfc5246#section-7.2.1
+            //# The other party MUST respond with a close_notify alert of its own
+            //# and close down the connection immediately, discarding any pending
+            //# writes.
+            let _ = session.shutdown().await;
+            CloseKind::CloseNotify
+        }
         Some(how) => how,
         None => {
             // Our side is done: close_notify, then see how the client ends its side.

@@ -67,8 +67,6 @@ const fn deliberate(requirement: &'static str, scenario: &'static str, key: &'st
 /// a first record of an unknown content type for "not TLS", closed without an alert.
 const FIRST_FLIGHT: &str =
     "the server's first-flight reader closes an unknown first record type without an alert";
-/// The app layer ends the connection on the client's close_notify without its own.
-const NO_CLOSE_NOTIFY: &str = "the app layer closes without answering close_notify";
 
 /// Every non-conformant (requirement, scenario), by cause.
 pub const LEDGER: &[Entry] = &[
@@ -150,8 +148,6 @@ pub const LEDGER: &[Entry] = &[
         "rustls answers key_share without supported_groups with handshake_failure",
     ),
     // The app layer, both engines.
-    gap("rfc5246_7_2_1_close_notify_answered_with_close_notify", "tls12-only", NO_CLOSE_NOTIFY),
-    gap("rfc5246_7_2_1_close_notify_answered_with_close_notify", "iis-renegotiation", NO_CLOSE_NOTIFY),
 ];
 
 /// Run `case` on each of its scenarios and hold the results against the ledger.
