@@ -338,6 +338,14 @@ fn check_start(bytes: &[u8]) -> Result<(), FirstFlightError> {
         [t @ 0x14..=0x18, 0x03, ..] => Err(FirstFlightError::UnexpectedRecord {
             content_type: ContentType(t),
         }),
+        //= https://www.rfc-editor.org/rfc/rfc5246#section-6
+        //# If a TLS implementation receives an unexpected record type, it MUST send an
+        //# unexpected_message alert.
+        // A record header of an unknown type with an SSL 3.0 to TLS 1.3 version: a TLS
+        // peer, not another protocol (no text has 0x03 0x00-0x04 there).
+        [t, 0x03, 0x00..=0x04, ..] if t & 0x80 == 0 => Err(FirstFlightError::UnexpectedRecord {
+            content_type: ContentType(t),
+        }),
         // SSLv2 record: 2-byte header with the top bit set, then CLIENT-HELLO (1)
         // and the offered version (0x0002 or 0x03xx).
         [b0, _, 0x01, major @ (0x00 | 0x03), minor, ..] if b0 & 0x80 != 0 => {

@@ -3,6 +3,7 @@
 //! scenario's `reject_alert` picks another. Seen by the client and in the server's events.
 
 use quirktls::observe::Observation;
+use quirktls::server::ScenarioServer;
 use quirktls::wire::AlertDescription as Desc;
 use rustls::pki_types::ServerName;
 use rustls::{AlertDescription, Error, SupportedProtocolVersion};
@@ -18,7 +19,13 @@ async fn rustls_without_certificate(
     scenario: &str,
     version: &'static SupportedProtocolVersion,
 ) -> (AlertDescription, bool, Observation) {
-    let server = common::start(scenario).await;
+    rustls_without_certificate_to(common::start(scenario).await, version).await
+}
+
+async fn rustls_without_certificate_to(
+    server: ScenarioServer,
+    version: &'static SupportedProtocolVersion,
+) -> (AlertDescription, bool, Observation) {
     let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     let connector = tokio_rustls::TlsConnector::from(client_config(&[version]));
     let (err, in_handshake) = match connector
@@ -106,4 +113,60 @@ async fn reject_alert_also_answers_a_missing_tls12_certificate() {
     let (stderr, obs) = openssl_without_certificate("mtls-wrong-client-ca", "-tls1_2").await;
     assert!(stderr.contains("SSL alert number 42"), "{stderr}");
     assert_sent_only(&obs, Desc::BAD_CERTIFICATE);
+}
+
+/// The scripted engine answers a missing certificate as the rustls engine does, 40 on
+/// TLS 1.2 and 116 on TLS 1.3, and takes `reject_alert` on both versions.
+#[tokio::test]
+async fn scripted_missing_certificate_gets_the_versions_alert_or_reject_alert() {
+    let tls12 = &rustls::version::TLS12;
+    let tls13 = &rustls::version::TLS13;
+    let reject = "\n    reject_alert: access_denied";
+    for (versions, extra, version, client_sees, server_sent) in [
+        (
+            "tls1.2",
+            "",
+            tls12,
+            AlertDescription::HandshakeFailure,
+            Desc::HANDSHAKE_FAILURE,
+        ),
+        (
+            "tls1.3",
+            "",
+            tls13,
+            AlertDescription::CertificateRequired,
+            Desc::CERTIFICATE_REQUIRED,
+        ),
+        (
+            "tls1.2",
+            reject,
+            tls12,
+            AlertDescription::AccessDenied,
+            Desc::ACCESS_DENIED,
+        ),
+        (
+            "tls1.3",
+            reject,
+            tls13,
+            AlertDescription::AccessDenied,
+            Desc::ACCESS_DENIED,
+        ),
+    ] {
+        let yaml = format!(
+            "name: scripted-mtls\ndescription: x\nengine: scripted\ntls:\n  \
+             versions: [{versions}]\n  client_auth:\n    mode: required{extra}\n"
+        );
+        let sc = quirktls::scenario::load_str(&yaml, "mtls.yaml", common::spec()).unwrap();
+        let server = common::start_scenario(sc).await;
+        let (alert, _, obs) = rustls_without_certificate_to(server, version).await;
+        assert_eq!(alert, client_sees, "{versions}{extra}");
+        let sent: Vec<u8> = obs.alerts_sent().iter().map(|a| a.description.0).collect();
+        assert_eq!(
+            sent,
+            [server_sent.0],
+            "{versions}{extra}: {}",
+            obs.log_line()
+        );
+        assert_eq!(obs.client_certificate(), None);
+    }
 }

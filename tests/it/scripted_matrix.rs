@@ -16,7 +16,7 @@ use std::time::Duration;
 use common::clients::{Client, Command, GnutlsCli, SClient};
 use common::{negotiated, Run, HOST};
 use quirktls::scenario::{self, Scenario, ScenarioError};
-use quirktls::wire::{AlertLevel, CipherSuite};
+use quirktls::wire::CipherSuite;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -288,17 +288,7 @@ async fn attempt(pair: Pair, how: Attempt) -> Result<(), String> {
             if obs.http_request() != Some(REQUEST_LINE) {
                 problems.push(format!("server saw request {:?}", obs.http_request()));
             }
-            if !obs.alerts_sent().is_empty() {
-                problems.push(format!("server sent alerts {:?}", obs.alerts_sent()));
-            }
-            let fatal: Vec<_> = obs
-                .alerts_received()
-                .into_iter()
-                .filter(|a| a.level == AlertLevel::FATAL)
-                .collect();
-            if !fatal.is_empty() {
-                problems.push(format!("client sent fatal alerts {fatal:?}"));
-            }
+            problems.extend(common::alert_problems(obs));
             if !problems.is_empty() {
                 problems.push(format!("server log: {log}"));
             }

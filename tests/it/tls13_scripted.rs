@@ -15,7 +15,7 @@ use common::{negotiated, HOST};
 use quirktls::observe::{Direction, Event, Observation};
 use quirktls::scenario::{self, Scenario};
 use quirktls::server::ScenarioServer;
-use quirktls::wire::{AlertDescription, AlertLevel, ContentType};
+use quirktls::wire::{AlertDescription, ContentType};
 use rustls::crypto::aws_lc_rs::{self as provider, kx_group};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -109,17 +109,7 @@ fn server_problems(obs: &Observation, suite: &str) -> Vec<String> {
     if !obs.http_request().is_some_and(|r| r.starts_with("GET /")) {
         problems.push(format!("server saw request {:?}", obs.http_request()));
     }
-    if !obs.alerts_sent().is_empty() {
-        problems.push(format!("server sent alerts {:?}", obs.alerts_sent()));
-    }
-    let fatal: Vec<_> = obs
-        .alerts_received()
-        .into_iter()
-        .filter(|a| a.level == AlertLevel::FATAL)
-        .collect();
-    if !fatal.is_empty() {
-        problems.push(format!("client sent {fatal:?}"));
-    }
+    problems.extend(common::alert_problems(obs));
     problems
 }
 

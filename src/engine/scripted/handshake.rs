@@ -627,8 +627,13 @@ pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             f
         };
         if client_chain.is_empty() && auth.mandatory {
+            //= https://www.rfc-editor.org/rfc/rfc5246#section-7.4.6
+            //# If the client does not send any certificates, the
+            //# server MAY at its discretion either continue the handshake without
+            //# client authentication, or respond with a fatal handshake_failure
+            //# alert.
             return Err(Failure::new(
-                AlertDescription::HANDSHAKE_FAILURE,
+                auth.missing_alert(AlertDescription::HANDSHAKE_FAILURE),
                 "client sent no certificate and one is required",
             ));
         }

@@ -71,6 +71,12 @@ pub(super) struct ClientAuthPlan {
 }
 
 impl ClientAuthPlan {
+    /// The alert for a missing mandatory certificate: the scenario's `reject_alert`, else
+    /// the version's own (`natural`).
+    fn missing_alert(&self, natural: AlertDescription) -> AlertDescription {
+        self.reject_alert.unwrap_or(natural)
+    }
+
     /// Check the chain against the trusted CAs: the alert and reason when refused.
     fn verify(&self, chain: &[Vec<u8>]) -> Result<(), (AlertDescription, String)> {
         let (leaf, rest) = chain

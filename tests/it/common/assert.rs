@@ -2,9 +2,27 @@
 //! fatal alert either way, a refused SNI, the client's certificate.
 
 use quirktls::observe::{CloseKind, Event, Observation};
-use quirktls::wire::{Alert, AlertDescription};
+use quirktls::wire::{Alert, AlertDescription, AlertLevel};
 
 use super::{entity, handshake_failures, negotiated, Session, HOST};
+
+/// Alerts on a connection that should have had none: every alert the server sent, and
+/// the client's fatal ones.
+pub fn alert_problems(obs: &Observation) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !obs.alerts_sent().is_empty() {
+        problems.push(format!("server sent alerts {:?}", obs.alerts_sent()));
+    }
+    let fatal: Vec<_> = obs
+        .alerts_received()
+        .into_iter()
+        .filter(|a| a.level == AlertLevel::FATAL)
+        .collect();
+    if !fatal.is_empty() {
+        problems.push(format!("client sent fatal alerts {fatal:?}"));
+    }
+    problems
+}
 
 /// The SNI the ClientHello carried, as the server parsed it.
 pub fn hello_sni(obs: &Observation) -> Option<String> {

@@ -63,11 +63,6 @@ const fn deliberate(requirement: &'static str, scenario: &'static str, key: &'st
     }
 }
 
-/// Both engines: the server reads the first flight before any engine sees it, and takes
-/// a first record of an unknown content type for "not TLS", closed without an alert.
-const FIRST_FLIGHT: &str =
-    "the server's first-flight reader closes an unknown first record type without an alert";
-
 /// Every non-conformant (requirement, scenario), by cause.
 pub const LEDGER: &[Entry] = &[
     // Deliberate: the quirk the scenario plays.
@@ -101,11 +96,6 @@ pub const LEDGER: &[Entry] = &[
         "bad-finished",
         "do: wrong_verify_data",
     ),
-    // The first-flight reader, both engines.
-    gap("rfc5246_6_unknown_record_type_unexpected_message", "tls12-only", FIRST_FLIGHT),
-    gap("rfc5246_6_unknown_record_type_unexpected_message", "iis-renegotiation", FIRST_FLIGHT),
-    gap("rfc8446_5_unknown_record_type_unexpected_message", "tls13-only", FIRST_FLIGHT),
-    gap("rfc8446_5_unknown_record_type_unexpected_message", "modern-baseline", FIRST_FLIGHT),
     // The rustls engine: rustls itself answers this way.
     gap(
         "rfc5246_7_4_1_2_hello_without_extensions_accepted",
@@ -147,7 +137,6 @@ pub const LEDGER: &[Entry] = &[
         "tls13-only",
         "rustls answers key_share without supported_groups with handshake_failure",
     ),
-    // The app layer, both engines.
 ];
 
 /// Run `case` on each of its scenarios and hold the results against the ledger.

@@ -488,8 +488,13 @@ async fn read_client_certificate<S: AsyncRead + AsyncWrite + Unpin>(
         //# Certificate message), the server MAY abort the handshake with a
         //# "certificate_required" alert.
         if auth.mandatory {
+            //= https://www.rfc-editor.org/rfc/rfc8446#section-4.4.2.4
+            //# If the client does not send any certificates (i.e., it sends an empty
+            //# Certificate message), the server MAY at its discretion either
+            //# continue the handshake without client authentication or abort the
+            //# handshake with a "certificate_required" alert.
             return Err(fail(
-                AlertDescription::CERTIFICATE_REQUIRED,
+                auth.missing_alert(AlertDescription::CERTIFICATE_REQUIRED),
                 "client sent no certificate and one is required".into(),
             ));
         }
