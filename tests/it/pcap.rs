@@ -96,7 +96,14 @@ impl Drop for Serve {
 
 /// `tshark -r PCAP [-o tls.keylog_file:KEYLOG] -Y FILTER -T fields -e ...`, one line per
 /// matching frame; fails the test if tshark does.
-fn tshark(pcap: &Path, keylog: Option<&Path>, filter: &str, fields: &[&str]) -> Vec<String> {
+/// `tshark -r PCAP [-o tls.keylog_file:KEYLOG] -Y FILTER -T fields -e FIELD…`: one line
+/// per matching packet.
+pub(crate) fn tshark(
+    pcap: &Path,
+    keylog: Option<&Path>,
+    filter: &str,
+    fields: &[&str],
+) -> Vec<String> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-r").arg(pcap);
     if let Some(keylog) = keylog {

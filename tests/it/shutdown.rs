@@ -155,21 +155,10 @@ fn check_events(events: &Path) {
 }
 
 fn check_pcap(pcap: &Path) {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
-        .args(["-T", "fields", "-e", "tcp.stream"])
-        .output()
-        .expect("run tshark (make deps installs it)");
-    assert!(
-        out.status.success(),
-        "tshark: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let streams: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let streams: std::collections::BTreeSet<String> =
+        crate::pcap::tshark(pcap, None, "tcp", &["tcp.stream"])
+            .into_iter()
+            .collect();
     assert_eq!(streams.len(), 3, "{streams:?}");
 }
 
